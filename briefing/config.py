@@ -1,0 +1,192 @@
+"""The one configuration schema: every key declared once, with its type, default and help.
+
+Loading validates the whole file at once and reports every problem together, each with
+the file, line and key, so that a user fixes them in one pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+from .resources import bundled_config_file, bundled_seeds_dir
+
+SUMMARY_ALGORITHMS = ("lexrank", "luhn", "lsa", "textrank", "sumbasic", "kl", "lead")
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Schema):
+    path: Path = Field(description="A folder of article and feed files, or one such file.")
+    name: str | None = Field(None, description="Shown in the briefing; defaults to the folder or file name.")
+    tags: tuple[str, ...] = Field((), description="Free labels for selecting sources.")
+    language: str | None = Field(None, description="Language of its articles when they do not say.")
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.path.name
+
+
+class SummaryConfig(_Schema):
+    algorithm: Literal[SUMMARY_ALGORITHMS] = Field(  # type: ignore[valid-type]
+        "lexrank", description="Extractive method: " + ", ".join(SUMMARY_ALGORITHMS) + "."
+    )
+    sentences: int = Field(3, ge=1, le=20, description="Sentences per article summary.")
+    max_input_sentences: int = Field(
+        80, ge=3, le=1000,
+        description="Only the first N sentences are read, so a huge article is summarised in bounded time.",
+    )
+
+
+class SectionConfig(_Schema):
+    name: str = Field(min_length=1, description="The section heading.")
+    keywords: tuple[str, ...] = Field(min_length=1, description="Words or phrases that put a story here.")
+
+
+class GroupingConfig(_Schema):
+    story_similarity: float = Field(
+        0.3, gt=0, le=1,
+        description="Articles at least this similar (TF-IDF cosine) are merged as one story.",
+    )
+    sections: tuple[SectionConfig, ...] = Field(
+        (), description="Configured sections; when empty, sections are found automatically."
+    )
+    section_similarity: float = Field(
+        0.08, gt=0, le=1,
+        description="Automatic sections: stories at least this similar share a section.",
+    )
+    other_section: str = Field("Other news", min_length=1, description="Heading for stories that fit no section.")
+
+
+class OutputConfig(_Schema):
+    dir: Path = Field(Path("out"), description="Briefings go to <dir>/<audience>/<date>.<format>.")
+    formats: tuple[Literal["html", "pdf"], ...] = Field(("html", "pdf"), min_length=1)
+
+
+class Config(_Schema):
+    title: str = Field("Daily Briefing", min_length=1, description="The masthead title.")
+    language: str = Field("en", description="Default language of articles.")
+    sources: tuple[SourceConfig, ...] = Field(
+        default_factory=lambda: (SourceConfig(path=bundled_seeds_dir(), name="Bundled samples"),),
+        min_length=1,
+    )
+    max_age_days: int | None = Field(
+        None, ge=1, description="Leave out articles published more than N days before the briefing date."
+    )
+    summary: SummaryConfig = SummaryConfig()
+    grouping: GroupingConfig = GroupingConfig()
+    output: OutputConfig = OutputConfig()
+    templates: Path | None = Field(None, description="A folder whose templates override the bundled ones.")
+
+    def with_paths_relative_to(self, base: Path) -> Config:
+        """Resolve every relative path against `base`, the config file's folder."""
+        resolve = lambda p: p if p.is_absolute() else (base / p).resolve()  # noqa: E731
+        return self.model_copy(update={
+            "sources": tuple(s.model_copy(update={"path": resolve(s.path)}) for s in self.sources),
+            "output": self.output.model_copy(update={"dir": resolve(self.output.dir)}),
+            "templates": resolve(self.templates) if self.templates else None,
+        })
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file.
+
+    `None` reads the bundled config.yaml (the bundled seeds, with their sections), writing
+    its output under the current folder rather than inside the installed package.
+    """
+    if path is None:
+        config = load_config(bundled_config_file())
+        return config.model_copy(update={"output": config.output.model_copy(update={"dir": Path.cwd() / "out"})})
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror}).") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)}).") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys (title:, sources:, ...).")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe_errors(path, text, exc)) from exc
+    return config.with_paths_relative_to(path.parent.resolve())
+
+
+def _describe_errors(path: Path, text: str, exc: ValidationError) -> str:
+    lines = _key_lines(text)
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        key = ".".join(str(part) for part in loc) or "(top level)"
+        line = _nearest_line(lines, loc)
+        where = f"{path}, line {line}" if line else str(path)
+        problems.append(f"  {where}, {key}: {_explain(error, loc)}")
+    count = len(problems)
+    header = f"{path}: {count} problem{'s' if count > 1 else ''} in the configuration:"
+    return "\n".join([header, *problems, "See the comments in the bundled config.yaml for every key."])
+
+
+def _explain(error: dict[str, Any], loc: tuple) -> str:
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        return f"unknown key; the keys allowed here are: {', '.join(known)}."
+    got = error.get("input")
+    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    return f"{error['msg']}{shown}."
+
+
+def _known_keys(parent: tuple) -> list[str]:
+    model: Any = Config
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        model = next((a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            return []
+    return sorted(model.model_fields)
+
+
+def _key_lines(text: str) -> dict[tuple, int]:
+    """Map each key path in a YAML document to the 1-based line where it stands."""
+    lines: dict[tuple, int] = {}
+
+    def walk(node: yaml.Node, loc: tuple) -> None:
+        lines[loc] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(value, (*loc, key.value))
+                lines[(*loc, key.value)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*loc, index))
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _nearest_line(lines: dict[tuple, int], loc: tuple) -> int | None:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return None

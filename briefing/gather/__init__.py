@@ -1,0 +1,70 @@
+"""Gather: every configured source read into Articles; a failing source becomes a Problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import SourceConfig
+from ..model import Article, Problem
+from .feeds import FeedParseError, parse_feed
+from .files import ARTICLE_SUFFIXES, ArticleFileError, read_article_file
+
+FEED_SUFFIXES = {".rss", ".atom", ".xml", ".rdf", ".feed"}
+
+
+@dataclass(frozen=True)
+class Gathered:
+    articles: tuple[Article, ...]
+    problems: tuple[Problem, ...]
+
+
+def gather(sources: Iterable[SourceConfig], default_language: str) -> Gathered:
+    """Read all sources; each article appears once, however many sources carry it."""
+    articles: dict[str, Article] = {}
+    problems: list[Problem] = []
+    for index, source in enumerate(sources):
+        if not source.path.exists():
+            problems.append(Problem(source.display_name, (
+                f"{source.path} does not exist; correct sources[{index}].path in the configuration."
+            )))
+            continue
+        for path in _readable_files(source.path):
+            try:
+                for article in _read(path, source, default_language):
+                    articles.setdefault(article.id, article)
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                problems.append(Problem(source.display_name, f"{path}: {_reason(exc)}"))
+    return Gathered(tuple(articles.values()), tuple(problems))
+
+
+def _readable_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(
+        p for p in path.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        and p.suffix.lower() in ARTICLE_SUFFIXES | FEED_SUFFIXES
+        and not p.stem.lower().startswith("readme")
+    )
+
+
+def _read(path: Path, source: SourceConfig, default_language: str) -> list[Article]:
+    language = source.language or default_language
+    if path.suffix.lower() in FEED_SUFFIXES:
+        # In a folder of feeds each feed names its own outlet; a source that is one feed may rename it.
+        outlet = source.name if path == source.path else None
+        return parse_feed(path.read_bytes(), source=outlet, origin=str(path), language=language)
+    return [read_article_file(path, source=source.display_name, language=language)]
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, (FeedParseError, ArticleFileError)):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text; save it as UTF-8"
+    if isinstance(exc, OSError):
+        return f"cannot read ({exc.strerror})"
+    return f"{type(exc).__name__}: {exc}"

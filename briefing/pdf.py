@@ -1,0 +1,52 @@
+"""HTML to PDF with WeasyPrint, fetching nothing but the template's own files and data: URLs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import weasyprint
+from weasyprint.urls import URLFetcher
+
+log = logging.getLogger(__name__)
+
+
+class RestrictedURLFetcher(URLFetcher):
+    """Serves data: URLs and files inside the allowed folders; refuses every other URL.
+
+    WeasyPrint's default fetcher reads any file:// URL and fetches any http URL, and
+    `<a rel=attachment href=file:///...>` would embed a local file into the PDF.
+    """
+
+    def __init__(self, allowed_roots: list[Path]) -> None:
+        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
+        self._roots = [root.resolve() for root in allowed_roots]
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        if not self.allows(url):
+            self.refused.append(url)
+            raise ValueError(f"refused to fetch {url}")
+        return super().fetch(url, headers)
+
+    def allows(self, url: str) -> bool:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "data":
+            return True
+        if scheme != "file" or parts.netloc not in ("", "localhost"):
+            return False
+        path = Path(url2pathname(parts.path)).resolve()
+        return any(path.is_relative_to(root) for root in self._roots)
+
+
+def write_pdf(html: str, allowed_roots: list[Path]) -> bytes:
+    """Relative URLs in the HTML resolve against the first allowed folder."""
+    fetcher = RestrictedURLFetcher(allowed_roots)
+    base = allowed_roots[0].resolve().as_uri() + "/" if allowed_roots else None
+    pdf = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf()
+    for url in fetcher.refused:
+        log.warning("the PDF renderer refused %s: only template files and data: URLs are fetched", url)
+    return pdf
