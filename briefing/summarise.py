@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+import numpy as np
+
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer, null_stemmer
 from sumy.summarizers.kl import KLSummarizer
@@ -66,7 +68,8 @@ def _rank_with_sumy(sentences: list[str], language: str, settings: SummaryConfig
     tokenizer = SumyTokenizer(language)
     document = ObjectDocumentModel([Paragraph([Sentence(s, tokenizer) for s in sentences])])
     summarizer = _summarizer(settings.algorithm, tokenizer.language)
-    picked = summarizer(document, settings.sentences)
+    with np.errstate(all="ignore"):  # LexRank divides by zero when no two sentences share a word
+        picked = summarizer(document, settings.sentences)
     position = {}
     for index, sentence in enumerate(sentences):
         position.setdefault(sentence.strip(), index)

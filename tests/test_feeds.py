@@ -1,0 +1,59 @@
+import pytest
+
+from briefing.gather.feeds import FeedParseError, parse_feed
+
+RSS = b"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Example &amp; Co Wire</title><link>https://wire.example/</link><language>en-gb</language>
+<item><title>Ports &amp;amp; grids</title><link>https://wire.example/a</link><guid>wire-a</guid>
+<pubDate>Tue, 11 Mar 2025 10:00:00 GMT</pubDate><description>Teaser only.</description>
+<content:encoded><![CDATA[<p>Full text here.<script>alert(1)</script></p><p>Second paragraph.</p>]]></content:encoded>
+</item>
+<item><title>No date</title><link>https://wire.example/b</link><description>Just a teaser.</description></item>
+</channel></rss>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Ledger</title><id>urn:ledger</id>
+<entry><id>urn:e1</id><title type="html">&lt;b&gt;Chips&lt;/b&gt; plant</title>
+<link rel="alternate" href="https://ledger.example/e1"/><updated>2025-03-10T08:00:00Z</updated>
+<content type="html">&lt;p&gt;Body text.&lt;/p&gt;</content></entry></feed>"""
+
+
+def test_rss_items_become_articles_with_the_full_body():
+    first, second = parse_feed(RSS, origin="wire.rss", language="en")
+    assert first.title == "Ports & grids"  # RSS titles are HTML: an escaped entity shows decoded
+    assert first.text == "Full text here.\n\nSecond paragraph."
+    assert first.source == "Example & Co Wire"
+    assert first.language == "en-gb"
+    assert first.published.isoformat() == "2025-03-11T10:00:00+00:00"
+    assert second.published is None and second.text == "Just a teaser."
+
+
+def test_ids_are_stable_and_distinct():
+    once = [a.id for a in parse_feed(RSS, origin="x", language="en")]
+    again = [a.id for a in parse_feed(RSS, origin="y", language="en")]
+    assert once == again and len(set(once)) == 2
+
+
+def test_atom_titles_lose_their_markup():
+    (entry,) = parse_feed(ATOM, origin="ledger.atom", language="en", source="My name for it")
+    assert entry.title == "Chips plant"
+    assert entry.source == "My name for it"
+    assert entry.url == "https://ledger.example/e1"
+
+
+def test_a_body_that_is_a_path_is_never_opened(tmp_path):
+    secret = tmp_path / "feed.xml"
+    secret.write_bytes(RSS)
+    with pytest.raises(FeedParseError):
+        parse_feed(str(secret).encode(), origin="path", language="en")
+
+
+def test_garbage_is_a_clear_error():
+    with pytest.raises(FeedParseError, match="no items"):
+        parse_feed(b"<html><body>not a feed</body></html>", origin="x", language="en")
+
+
+def test_a_malformed_feed_that_still_has_items_is_read():
+    broken = RSS.replace(b"</channel></rss>", b"<item><title>Unclosed</title>")
+    assert len(parse_feed(broken, origin="x", language="en")) >= 2
