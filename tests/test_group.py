@@ -64,3 +64,13 @@ def test_automatic_sections_gather_related_stories_under_a_label():
 
 def test_no_articles_no_stories():
     assert merge_stories([], {}, 0.3) == []
+
+
+def test_every_story_lands_in_exactly_one_section():
+    many = [make_article(id=f"x{i}", source="S", title=f"Item {i} about {topic}",
+                         text=f"A report about {topic} and {topic} matters, number {i}.")
+            for i, topic in enumerate(["rates", "rates", "chips", "chips", "rain", "goals", "goals", "art"] * 3)]
+    stories = stories_of(*many, similarity=0.95)
+    for settings in (GroupingConfig(), GroupingConfig(sections=(SectionConfig(name="Chips", keywords=("chips",)),))):
+        placed = [story.lead.id for section in build_sections(stories, settings) for story in section.stories]
+        assert sorted(placed) == sorted(s.lead.id for s in stories)
