@@ -38,6 +38,9 @@ class SummaryConfig(_Schema):
         "lexrank", description="Extractive method: " + ", ".join(SUMMARY_ALGORITHMS) + "."
     )
     sentences: int = Field(3, ge=1, le=20, description="Sentences per article summary.")
+    keep_lede: bool = Field(
+        True, description="Open every summary with the article's first sentence, which sets the scene."
+    )
     max_input_sentences: int = Field(
         80, ge=3, le=1000,
         description="Only the first N sentences are read, so a huge article is summarised in bounded time.",

@@ -38,8 +38,11 @@ def summarise(article: Article, settings: SummaryConfig) -> Summary:
     sentences = leading_sentences(article.text, article.language, settings.max_input_sentences)
     if settings.algorithm == "lead" or len(sentences) <= settings.sentences:
         chosen = list(range(min(settings.sentences, len(sentences))))
+    elif settings.keep_lede:
+        rest = _rank_with_sumy(sentences[1:], article.language, settings.algorithm, settings.sentences - 1)
+        chosen = [0, *(i + 1 for i in rest)]
     else:
-        chosen = _rank_with_sumy(sentences, article.language, settings)
+        chosen = _rank_with_sumy(sentences, article.language, settings.algorithm, settings.sentences)
     return Summary(
         article_id=article.id,
         sentences=tuple(SummarySentence(sentences[i], i) for i in chosen),
@@ -64,12 +67,14 @@ def leading_sentences(text: str, language: str, limit: int) -> list[str]:
     return split_sentences(head, language)[:limit]
 
 
-def _rank_with_sumy(sentences: list[str], language: str, settings: SummaryConfig) -> list[int]:
+def _rank_with_sumy(sentences: list[str], language: str, algorithm: str, count: int) -> list[int]:
+    if count < 1:
+        return []
     tokenizer = SumyTokenizer(language)
     document = ObjectDocumentModel([Paragraph([Sentence(s, tokenizer) for s in sentences])])
-    summarizer = _summarizer(settings.algorithm, tokenizer.language)
+    summarizer = _summarizer(algorithm, tokenizer.language)
     with np.errstate(all="ignore"):  # LexRank divides by zero when no two sentences share a word
-        picked = summarizer(document, settings.sentences)
+        picked = summarizer(document, count)
     position = {}
     for index, sentence in enumerate(sentences):
         position.setdefault(sentence.strip(), index)

@@ -11,7 +11,7 @@ SEED_TEXT = SEED_ARTICLE.read_text(encoding="utf-8")
 @pytest.mark.parametrize("algorithm", SUMMARY_ALGORITHMS)
 def test_every_method_picks_article_sentences_in_order_with_their_positions(algorithm):
     article = make_article(text=SEED_TEXT)
-    summary = summarise(article, SummaryConfig(algorithm=algorithm, sentences=3))
+    summary = summarise(article, SummaryConfig(algorithm=algorithm, sentences=3, keep_lede=False))
     sentences = split_sentences(SEED_TEXT)
     assert len(summary.sentences) == 3
     positions = [s.position for s in summary.sentences]
@@ -39,3 +39,11 @@ def test_a_huge_article_is_read_only_up_to_the_sentence_limit():
     summary = summarise(make_article(text=huge), SummaryConfig(max_input_sentences=40))
     assert all(s.position < 40 for s in summary.sentences)
     assert len(summary.sentences) == 3
+
+
+@pytest.mark.parametrize("keep_lede", [True, False])
+def test_the_lede_opens_the_summary_only_when_asked(keep_lede):
+    summary = summarise(make_article(text=SEED_TEXT), SummaryConfig(algorithm="lexrank", keep_lede=keep_lede))
+    positions = [s.position for s in summary.sentences]
+    assert (positions[0] == 0) is keep_lede  # LexRank alone does not pick the seed's first sentence
+    assert len(positions) == 3 and positions == sorted(positions)
