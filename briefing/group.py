@@ -21,7 +21,7 @@ _LETTER_WORDS = r"(?u)\b[^\W\d_]{3,}\b"
 _TEXT_CHARS_COMPARED = 3000  # the lead of each article carries its story
 _TITLE_WEIGHT = 3
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
-# Automatic sections smaller than this share of all stories go to the "other" section,
+# Automatic sections of fewer than three stories, or than this share of all stories, go to the "other" section,
 # so a big day gives a readable contents list rather than hundreds of tiny sections.
 _MIN_SECTION_SHARE = 0.02
 
@@ -134,7 +134,7 @@ def _sections_found_automatically(
         clusters.setdefault(label, []).append(index)
     groups: list[tuple[str, list[Story]]] = []
     loose: list[Story] = []
-    smallest = max(2, round(len(stories) * _MIN_SECTION_SHARE))
+    smallest = max(3, round(len(stories) * _MIN_SECTION_SHARE))
     for members in sorted(clusters.values(), key=len, reverse=True):
         if len(members) < smallest:
             loose.extend(stories[i] for i in members)
