@@ -41,7 +41,7 @@ def template_environment(search_path: list[Path]) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(link=safe_link, longdate=_long_date, shortdate=_short_date)
-    env.globals["asset"] = lambda name: _asset_data_url(env, search_path, name)
+    env.globals["asset"] = lambda name: _asset_data_url(search_path, name)
     return env
 
 
@@ -79,7 +79,7 @@ def _search_path(env: jinja2.Environment) -> list[Path]:
     return [Path(p) for p in env.loader.searchpath]  # type: ignore[union-attr]
 
 
-def _asset_data_url(env: jinja2.Environment, search_path: list[Path], name: str) -> Markup:
+def _asset_data_url(search_path: list[Path], name: str) -> Markup:
     """A template asset (image, font) inlined as a data: URL, so the HTML stands alone."""
     for folder in search_path:
         candidate = (folder / name).resolve()
