@@ -25,7 +25,8 @@ def test_the_briefing_shows_masthead_contents_story_and_other_outlets():
     assert '<a href="#section-1"><span class="name">World</span>' in html
     assert '<a href="https://example.org/a1">A headline</a>' in html
     assert 'title="Sentence 5 of the article">The summary sentence.</span>' in html
-    assert "Also reported by" in html and '<a href="https://second.example/b">Second Outlet</a>' in html
+    assert "Also reported by" in html
+    assert '<a href="https://second.example/b" title="A headline">Second Outlet</a>' in html
 
 
 def test_article_markup_is_escaped_and_unsafe_links_dropped():
