@@ -41,3 +41,11 @@ def test_the_bundled_seeds_hold_every_format_and_several_outlets():
     assert all(a.text and a.title for a in result.articles)
     hostile = [a for a in result.articles if "alert(1)" in a.text or "passwd" in a.text]
     assert hostile == []
+
+
+def test_files_of_the_same_name_in_different_folders_are_different_articles(tmp_path):
+    for folder in ("monday", "tuesday"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "note.txt").write_text(f"News of {folder}\n\nBody.", encoding="utf-8")
+    articles = gather([SourceConfig(path=tmp_path)], "en").articles
+    assert sorted(a.title for a in articles) == ["News of monday", "News of tuesday"]

@@ -57,7 +57,8 @@ def _read(path: Path, source: SourceConfig, default_language: str) -> list[Artic
         # In a folder of feeds each feed names its own outlet; a source that is one feed may rename it.
         outlet = source.name if path == source.path else None
         return parse_feed(path.read_bytes(), source=outlet, origin=str(path), language=language)
-    return [read_article_file(path, source=source.display_name, language=language)]
+    name = path.relative_to(source.path).as_posix() if path != source.path else path.name
+    return [read_article_file(path, source=source.display_name, language=language, name=name)]
 
 
 def _reason(exc: Exception) -> str:

@@ -25,8 +25,12 @@ class ArticleFileError(ValueError):
     """An article file whose metadata cannot be used as written."""
 
 
-def read_article_file(path: Path, *, source: str, language: str) -> Article:
-    """Read one .txt or .md file; metadata from front matter or a `<name>.meta.yaml` sidecar."""
+def read_article_file(path: Path, *, source: str, language: str, name: str | None = None) -> Article:
+    """Read one .txt or .md file; metadata from front matter or a `<name>.meta.yaml` sidecar.
+
+    Without an id or url in its metadata, the article's id comes from `source` and `name`
+    (its path inside the source folder), so it stays the same from run to run.
+    """
     raw = path.read_text(encoding="utf-8-sig")
     post = frontmatter.loads(raw)
     meta = {**_sidecar_metadata(path), **post.metadata}
@@ -41,7 +45,7 @@ def read_article_file(path: Path, *, source: str, language: str) -> Article:
     title, text = _title_and_text(body, meta.get("title"))
     url = meta.get("url")
     return Article(
-        id=str(meta.get("id") or stable_id(url or f"file:{source}/{path.name}")),
+        id=str(meta.get("id") or stable_id(url or f"file:{source}/{name or path.name}")),
         title=title,
         text=text,
         source=str(meta.get("source") or source),
