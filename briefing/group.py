@@ -31,7 +31,7 @@ def merge_stories(articles: Sequence[Article], summaries: dict[str, Summary], si
     if not articles:
         return []
     matrix, vectorizer = _tfidf([_comparable_text(a) for a in articles])
-    labels = _clusters((matrix, vectorizer), similarity)
+    labels = _clusters(matrix, similarity)
     stories = []
     for label in sorted(set(labels)):
         indices = [i for i, lab in enumerate(labels) if lab == label]
@@ -69,8 +69,7 @@ def _tfidf(texts: list[str]) -> tuple[csr_matrix, TfidfVectorizer]:
         return csr_matrix((len(texts), 1)), vectorizer
 
 
-def _clusters(vectors: tuple[csr_matrix, TfidfVectorizer], similarity: float) -> list[int]:
-    matrix, _ = vectors
+def _clusters(matrix: csr_matrix, similarity: float) -> list[int]:
     if matrix.shape[0] == 1:
         return [0]
     distances = 1.0 - (matrix @ matrix.T).toarray()
@@ -128,7 +127,7 @@ def _sections_found_automatically(
     if len(stories) < 3:
         return [("Top stories", list(stories))]
     matrix, vectorizer = _tfidf([_story_text(s) for s in stories])
-    labels = _clusters((matrix, vectorizer), similarity)
+    labels = _clusters(matrix, similarity)
     clusters: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
         clusters.setdefault(label, []).append(index)

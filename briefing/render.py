@@ -7,8 +7,6 @@ gets a URL fetcher that refuses everything but the template's own files and data
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 import traceback
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup
 
 from .errors import RenderError
 from .model import Briefing
@@ -41,7 +38,6 @@ def template_environment(search_path: list[Path]) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(link=safe_link, longdate=_long_date, shortdate=_short_date)
-    env.globals["asset"] = lambda name: _asset_data_url(search_path, name)
     return env
 
 
@@ -77,16 +73,6 @@ def safe_link(url: str | None) -> str | None:
 
 def _search_path(env: jinja2.Environment) -> list[Path]:
     return [Path(p) for p in env.loader.searchpath]  # type: ignore[union-attr]
-
-
-def _asset_data_url(search_path: list[Path], name: str) -> Markup:
-    """A template asset (image, font) inlined as a data: URL, so the HTML stands alone."""
-    for folder in search_path:
-        candidate = (folder / name).resolve()
-        if candidate.is_file() and candidate.is_relative_to(folder.resolve()):
-            kind = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
-            return Markup(f"data:{kind};base64,{base64.b64encode(candidate.read_bytes()).decode()}")
-    raise RenderError(f"template asset {name!r} not found in {', '.join(map(str, search_path))}")
 
 
 def _template_location(exc: Exception) -> str:

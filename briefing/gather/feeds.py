@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import feedparser
 
 from ..model import Article
-from .html import html_to_line, html_to_text
+from .html import headline_from_text, html_to_line, html_to_text
 from .ids import stable_id
 
 
@@ -34,7 +34,7 @@ def parse_feed(raw: bytes, *, origin: str, language: str, source: str | None = N
 
 def _entry_to_article(entry, source: str, origin: str, language: str) -> Article:
     text = html_to_text(_richest_body(entry))
-    title = html_to_line(entry.get("title", "")) or _first_words(text)
+    title = html_to_line(entry.get("title", "")) or headline_from_text(text)
     link = entry.get("link") or None
     identity = entry.get("id") or link or f"{title}\x1f{text}"
     return Article(
@@ -61,8 +61,3 @@ def _entry_time(entry) -> datetime | None:
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
     return None
-
-
-def _first_words(text: str, count: int = 12) -> str:
-    words = text.split()
-    return " ".join(words[:count]) + ("…" if len(words) > count else "")

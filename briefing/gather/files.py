@@ -11,7 +11,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from ..model import Article
-from .html import html_to_text
+from .html import headline_from_text, html_to_text
 from .ids import stable_id
 
 ARTICLE_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -74,8 +74,7 @@ def _title_and_text(body: str, title: Any) -> tuple[str, str]:
     first, _, rest = body.partition("\n")
     if rest.startswith("\n") and len(first) <= _MAX_HEADLINE_CHARS and not first.rstrip().endswith("."):
         return first.strip(), rest.strip()
-    words = body.split()
-    return " ".join(words[:12]) + ("…" if len(words) > 12 else ""), body
+    return headline_from_text(body), body
 
 
 def _published(value: Any, path: Path) -> datetime:

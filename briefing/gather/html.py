@@ -34,6 +34,12 @@ def html_to_text(html: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def headline_from_text(text: str, count: int = 12) -> str:
+    """A stand-in headline for an article that has none: its first words."""
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
 def html_to_line(html: str) -> str:
     """A title or name: markup and entities resolved, whitespace folded to one line."""
     return " ".join(html_to_text(html).split())
