@@ -6,11 +6,13 @@ the file, line and key, so that a user fixes them in one pass.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 from .resources import bundled_config_file, bundled_seeds_dir
@@ -23,14 +25,61 @@ class _Schema(BaseModel):
 
 
 class SourceConfig(_Schema):
-    path: Path = Field(description="A folder of article and feed files, or one such file.")
-    name: str | None = Field(None, description="Shown in the briefing; defaults to the folder or file name.")
+    path: Path | None = Field(None, description="A folder of article and feed files, or one such file.")
+    url: str | None = Field(None, description="The address of an RSS, Atom or JSON feed.")
+    opml: Path | None = Field(None, description="An OPML file whose feeds are all added as sources.")
+    name: str | None = Field(None, description="Shown in the briefing; defaults to the feed title or file name.")
     tags: tuple[str, ...] = Field((), description="Free labels for selecting sources.")
     language: str | None = Field(None, description="Language of its articles when they do not say.")
+    full_text: Literal["auto", "always", "never"] = Field(
+        "auto", description="Fetch the article page: when the feed carries only a teaser, always, or never."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_location(self) -> SourceConfig:
+        given = [key for key in ("path", "url", "opml") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of path, url or opml (got {', '.join(given) or 'none'})")
+        if self.url is not None and urlsplit(self.url).scheme.lower() not in ("http", "https"):
+            raise ValueError(f"url must start with http:// or https:// (got {self.url!r})")
+        return self
+
+    @property
+    def key(self) -> str:
+        """What identifies this source in the state database: its URL or resolved path."""
+        return self.url or str(self.path or self.opml)
 
     @property
     def display_name(self) -> str:
-        return self.name or self.path.name
+        if self.name:
+            return self.name
+        if self.url:
+            return urlsplit(self.url).netloc
+        return (self.path or self.opml).name  # type: ignore[union-attr]
+
+
+class FetchConfig(_Schema):
+    user_agent: str | None = Field(None, description="Sent with every request; default names briefing and its version.")
+    timeout_seconds: float = Field(30, gt=0, le=600, description="Overall deadline for one request, body included.")
+    max_body_mb: float = Field(10, gt=0, le=500, description="Larger responses (after decompression) are refused.")
+    max_redirects: int = Field(5, ge=0, le=20)
+    retries: int = Field(2, ge=0, le=10, description="Retries after connection errors, HTTP 5xx and 429.")
+    retry_backoff_seconds: float = Field(1, ge=0, le=60, description="First pause before a retry; doubles each time.")
+    per_host: int = Field(2, ge=1, le=16, description="Simultaneous requests to one host.")
+    concurrency: int = Field(8, ge=1, le=64, description="Simultaneous requests in all.")
+    allow_private: tuple[str, ...] = Field(
+        (), description="Addresses or networks (CIDR) that may be fetched although private or loopback."
+    )
+
+    @field_validator("allow_private")
+    @classmethod
+    def _networks_parse(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an IP address or network such as 10.0.0.0/8") from None
+        return networks
 
 
 class SummaryConfig(_Schema):
@@ -86,12 +135,21 @@ class Config(_Schema):
     grouping: GroupingConfig = GroupingConfig()
     output: OutputConfig = OutputConfig()
     templates: Path | None = Field(None, description="A folder whose templates override the bundled ones.")
+    fetch: FetchConfig = FetchConfig()
+    state: Path = Field(
+        Path("briefing-state.sqlite"),
+        description="The SQLite file that remembers every article seen and delivered, and each source's health.",
+    )
 
     def with_paths_relative_to(self, base: Path) -> Config:
         """Resolve every relative path against `base`, the config file's folder."""
         resolve = lambda p: p if p.is_absolute() else (base / p).resolve()  # noqa: E731
         return self.model_copy(update={
-            "sources": tuple(s.model_copy(update={"path": resolve(s.path)}) for s in self.sources),
+            "sources": tuple(
+                s.model_copy(update={k: resolve(getattr(s, k)) for k in ("path", "opml") if getattr(s, k)})
+                for s in self.sources
+            ),
+            "state": resolve(self.state),
             "output": self.output.model_copy(update={"dir": resolve(self.output.dir)}),
             "templates": resolve(self.templates) if self.templates else None,
         })
@@ -105,7 +163,11 @@ def load_config(path: Path | None) -> Config:
     """
     if path is None:
         config = load_config(bundled_config_file())
-        return config.model_copy(update={"output": config.output.model_copy(update={"dir": Path.cwd() / "out"})})
+        out = Path.cwd() / "out"
+        return config.model_copy(update={
+            "output": config.output.model_copy(update={"dir": out}),
+            "state": out / "briefing-state.sqlite",
+        })
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -29,3 +29,9 @@ class DeliveryError(BriefingError):
     """A finished briefing could not be delivered."""
 
     exit_code = 5
+
+
+class StateError(BriefingError):
+    """The state database cannot be opened, is corrupt, or is not ours."""
+
+    exit_code = 6

@@ -40,11 +40,21 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """A direct quotation, its speaker when the text names one, and the index of its sentence in the article."""
+
+    text: str
+    speaker: str | None
+    position: int
+
+
+@dataclass(frozen=True)
 class Story:
     """One event, told by one or more articles; the first article leads."""
 
     articles: tuple[Article, ...]
     summary: Summary
+    quotes: tuple[Quote, ...] = ()  # the story's key quotes, most substantive first
 
     @property
     def lead(self) -> Article:
@@ -68,6 +78,7 @@ class Problem:
 
     source: str
     message: str
+    since: datetime | None = None  # when the source started failing, if it has failed more than once
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""HTML to PDF with WeasyPrint, fetching nothing but the template's own files and data: URLs."""
+"""HTML to PDF with WeasyPrint, fetching nothing but the template folders' files and data: URLs."""
 
 from __future__ import annotations
 
@@ -29,7 +29,23 @@ class RestrictedURLFetcher(URLFetcher):
         if not self.allows(url):
             self.refused.append(url)
             raise ValueError(f"refused to fetch {url}")
-        return super().fetch(url, headers)
+        return super().fetch(self.along_search_path(url), headers)
+
+    def along_search_path(self, url: str) -> str:
+        """A relative file URL resolves against the first folder; missing there, the next folder's file of that name.
+
+        Templates are found the same way, so a bundled template's `logo.svg` still loads
+        when an audience's folder comes first in the search path.
+        """
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "file" or not self._roots:
+            return url
+        path = Path(url2pathname(parts.path)).resolve()
+        if path.exists() or not path.is_relative_to(self._roots[0]):
+            return url
+        relative = path.relative_to(self._roots[0])
+        found = next((root / relative for root in self._roots[1:] if (root / relative).is_file()), None)
+        return found.as_uri() if found else url
 
     def allows(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -43,7 +59,7 @@ class RestrictedURLFetcher(URLFetcher):
 
 
 def write_pdf(html: str, allowed_roots: list[Path]) -> bytes:
-    """Relative URLs in the HTML resolve against the first allowed folder."""
+    """Relative URLs in the HTML resolve along the allowed folders, in order (see `along_search_path`)."""
     fetcher = RestrictedURLFetcher(allowed_roots)
     base = allowed_roots[0].resolve().as_uri() + "/" if allowed_roots else None
     pdf = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf()

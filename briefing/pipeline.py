@@ -1,4 +1,4 @@
-"""The whole job, top to bottom: gather → summarise → group → render → deliver."""
+"""The whole job, top to bottom: collect → select → summarise → group → render → deliver."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from .collect import Clock, CollectReport, collect, expand_sources, utc_now
 from .config import Config
 from .deliver import write_archive
-from .gather import gather
 from .group import build_sections, merge_stories
-from .model import Article, Briefing
+from .model import Article, Briefing, Problem
 from .render import render, template_environment
 from .resources import bundled_templates_dir
+from .state import Store, open_store
 from .summarise import summarise_all
 
 DEFAULT_AUDIENCE = "default"
@@ -29,28 +30,54 @@ class RunResult:
     briefing: Briefing
     written: list[Path]
     timings: dict[str, float] = field(default_factory=dict)
+    collected: CollectReport | None = None
 
 
-def run(config: Config, on: date | None = None, progress: Progress | None = None) -> RunResult:
-    """Build the briefing for `on` (default: today) and write it in every configured format."""
-    on = on or date.today()
+def run(
+    config: Config,
+    on: date | None = None,
+    progress: Progress | None = None,
+    *,
+    since: datetime | None = None,
+    collect_first: bool = True,
+    now: Clock = utc_now,
+) -> RunResult:
+    """Collect, then build the briefing for `on` (default: today) from what is not yet delivered.
+
+    `since` takes every stored article published since then instead, delivered or not. The
+    articles are marked delivered only once every file of the briefing has been written.
+    """
+    on = on or now().date()
     timings: dict[str, float] = {}
-    briefing = build_briefing(config, on, progress, timings)
-    with _timed(timings, "render"):
-        env = template_environment(template_search_path(config))
-        rendered = render(briefing, env, pdf="pdf" in config.output.formats)
-    with _timed(timings, "deliver"):
-        written = write_archive(rendered, config.output.dir / DEFAULT_AUDIENCE, on, config.output.formats)
-    return RunResult(briefing, written, timings)
+    with open_store(config.state) as store:
+        report = None
+        if collect_first:
+            with _timed(timings, "collect"):
+                report = collect(config, store, now=now)
+        articles = _articles_for(store, config, DEFAULT_AUDIENCE, on, since)
+        problems = report.as_problems() if report else _known_problems(store, config)
+        briefing = build_briefing(config, articles, problems, on, progress, timings)
+        with _timed(timings, "render"):
+            env = template_environment(template_search_path(config))
+            rendered = render(briefing, env, pdf="pdf" in config.output.formats)
+        with _timed(timings, "deliver"):
+            written = write_archive(rendered, config.output.dir / DEFAULT_AUDIENCE, on, config.output.formats)
+            delivered = [a.id for s in briefing.sections for story in s.stories for a in story.articles]
+            store.record_briefing(DEFAULT_AUDIENCE, on.isoformat(), delivered, written, now())
+    return RunResult(briefing, written, timings, report)
 
 
 def build_briefing(
-    config: Config, on: date, progress: Progress | None = None, timings: dict[str, float] | None = None
+    config: Config,
+    articles: Sequence[Article],
+    problems: Sequence[Problem],
+    on: date,
+    progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Briefing:
+    """Summarise, group and assemble the briefing for these articles; no I/O."""
     timings = {} if timings is None else timings
-    with _timed(timings, "gather"):
-        gathered = gather(config.sources, config.language)
-        articles = published_within(gathered.articles, on, config.max_age_days)
+    articles = published_within(articles, on, config.max_age_days)
     with _timed(timings, "summarise"):
         summaries = summarise_all(articles, config.summary, _stage_progress(progress, "summarise", len(articles)))
     with _timed(timings, "group"):
@@ -62,9 +89,31 @@ def build_briefing(
         date=on,
         sections=tuple(sections),
         generated_at=datetime.now(timezone.utc),
-        problems=gathered.problems,
+        problems=tuple(problems),
         source_names=tuple(s.display_name for s in config.sources),
     )
+
+
+def _articles_for(store: Store, config: Config, audience: str, on: date, since: datetime | None) -> list[Article]:
+    """Everything not yet delivered to the audience, plus what an earlier run for the same date delivered."""
+    sources, _ = expand_sources(config.sources)
+    keys = [s.key for s in sources]
+    if since is not None:
+        return store.since(since, keys)
+    chosen = {a.id: a for a in store.delivered_on(audience, on.isoformat())}
+    for article in store.undelivered(audience, keys):
+        chosen.setdefault(article.id, article)
+    return list(chosen.values())
+
+
+def _known_problems(store: Store, config: Config) -> list[Problem]:
+    """Configured sources whose last collection failed, from the state database."""
+    sources, problems = expand_sources(config.sources)
+    for source in sources:
+        health = store.source_health(source.key)
+        if health and not health.healthy:
+            problems.append(Problem(health.name, health.last_error or "failed", health.failing_since))
+    return problems
 
 
 def template_search_path(config: Config) -> list[Path]:

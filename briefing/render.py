@@ -1,25 +1,41 @@
 """Render: one Jinja2 template set gives the HTML and, through WeasyPrint, the PDF.
 
+Templates are found on a search path (an audience's own folder, its set, the bundled set,
+the bundled `default/`): the first folder holding a file of that name wins. Every bundled
+set can also be named with its folder as a prefix, so an override of `briefing.html` can
+`{% extends "default/briefing.html" %}` and replace only some blocks; a plain
+`{% extends "briefing.html" %}` there would name the override itself.
+
 Article text is untrusted: autoescape is on, links are limited to http(s), and WeasyPrint
-gets a URL fetcher that refuses everything but the template's own files and data: URLs
+gets a URL fetcher that refuses everything but the template folders' files and data: URLs
 (its default would read any file:// URL, and `<a rel=attachment>` would embed it).
 """
 
 from __future__ import annotations
 
+import re
 import traceback
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup, escape
 
 from .errors import RenderError
-from .model import Briefing
+from .model import Briefing, Story, SummarySentence
+from .resources import bundled_templates_dir
 
 MAIN_TEMPLATE = "briefing.html"
 _LINK_SCHEMES = {"http", "https"}
+# A number with what makes it a figure: "$2.6 billion", "18%", "1.4-gigawatt", "2,000", "5–4".
+_FIGURE = re.compile(
+    r"(?<![\w.])(?:[$€£¥]\s?)?\d[\d,.]*(?:[–-]\d[\d,.]*)?"
+    r"(?:\s?(?:%|per ?cent|percent|million|billion|trillion|bn|m\b|km|GW|MW|kWh|kg|points?|-[a-z]+))?"
+)
 
 
 @dataclass(frozen=True)
@@ -28,33 +44,63 @@ class Rendered:
     pdf: bytes | None
 
 
+class TemplateLoader(jinja2.ChoiceLoader):
+    """Plain names ("story.html") along the search path; "<set>/<file>" names a bundled set's own file."""
+
+    def __init__(self, search_path: list[Path], bundled_root: Path) -> None:
+        self.search_path = [Path(p) for p in search_path]
+        self.bundled_root = Path(bundled_root)
+        bundled_sets = {d.name: jinja2.FileSystemLoader(str(d)) for d in sorted(self.bundled_root.iterdir())
+                        if d.is_dir() and not d.name.startswith((".", "_"))}
+        # The prefixed names come first so that "default/briefing.html" always means the bundled file,
+        # whatever subfolders a user's own template folder holds.
+        super().__init__([jinja2.PrefixLoader(bundled_sets, delimiter="/"),
+                          jinja2.FileSystemLoader([str(p) for p in self.search_path])])
+
+    @property
+    def folders(self) -> list[Path]:
+        """Every folder a template (or a file it links) may come from: the search path and the bundled root."""
+        return [*self.search_path, self.bundled_root]
+
+
 def template_environment(search_path: list[Path]) -> jinja2.Environment:
     """Templates are looked up in order: the first folder holding a file of that name wins."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        loader=TemplateLoader(search_path, bundled_templates_dir()),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(link=safe_link, longdate=_long_date, shortdate=_short_date)
+    env.filters.update(
+        link=safe_link, longdate=_long_date, shortdate=_short_date, plural=plural,
+        top_stories=top_stories, within=within, figures=mark_figures, outlet_counts=outlet_counts,
+    )
     return env
 
 
 def render(briefing: Briefing, env: jinja2.Environment, *, pdf: bool) -> Rendered:
     html = render_html(briefing, env)
-    return Rendered(html=html, pdf=html_to_pdf(html, _search_path(env)) if pdf else None)
+    return Rendered(html=html, pdf=html_to_pdf(html, template_folders(env)) if pdf else None)
 
 
 def render_html(briefing: Briefing, env: jinja2.Environment) -> str:
+    folders = template_folders(env)
     try:
         return env.get_template(MAIN_TEMPLATE).render(briefing=briefing)
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from exc
     except jinja2.TemplateNotFound as exc:
-        raise RenderError(f"template {exc.name} not found in {', '.join(map(str, _search_path(env)))}") from exc
+        where = _template_location(exc, folders)
+        asked = f"{where}: " if where else ""
+        raise RenderError(f"{asked}template {exc.name} not found in {', '.join(map(str, folders))}") from exc
+    except RecursionError as exc:
+        raise RenderError(
+            f"{_template_location(exc, folders) or MAIN_TEMPLATE}: the template extends or includes itself. "
+            f"An override names the bundled file by its set: {{% extends \"default/{MAIN_TEMPLATE}\" %}}"
+        ) from None  # the traceback of a recursion is thousands of frames long
     except Exception as exc:  # an error raised while a template runs: point at its line
-        raise RenderError(f"{_template_location(exc)}: {type(exc).__name__}: {exc}") from exc
+        raise RenderError(f"{_template_location(exc, folders) or 'template'}: {type(exc).__name__}: {exc}") from exc
 
 
 def html_to_pdf(html: str, allowed_roots: list[Path]) -> bytes:
@@ -62,6 +108,16 @@ def html_to_pdf(html: str, allowed_roots: list[Path]) -> bytes:
 
     return write_pdf(html, allowed_roots)
 
+
+def template_folders(env: jinja2.Environment) -> list[Path]:
+    """The folders the environment's templates come from: what the PDF renderer may read."""
+    loader = env.loader
+    if not isinstance(loader, TemplateLoader):
+        raise RenderError("the template environment must come from briefing.render.template_environment")
+    return loader.folders
+
+
+# --- filters the templates use ------------------------------------------------------------
 
 def safe_link(url: str | None) -> str | None:
     """The URL when it is an absolute http(s) link, else None: feeds may carry file: or javascript: links."""
@@ -71,15 +127,69 @@ def safe_link(url: str | None) -> str | None:
     return url.strip() if parts.scheme.lower() in _LINK_SCHEMES and parts.netloc else None
 
 
-def _search_path(env: jinja2.Environment) -> list[Path]:
-    return [Path(p) for p in env.loader.searchpath]  # type: ignore[union-attr]
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """'1 story', '3 stories'."""
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
 
 
-def _template_location(exc: Exception) -> str:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".css", ".j2"))]
+def top_stories(briefing: Briefing, limit: int | None = None) -> list[Story]:
+    """Stories told by the most outlets first, then in the order of the briefing (section, then story)."""
+    ordered = [story for section in briefing.sections for story in section.stories]
+    ranked = sorted(ordered, key=lambda story: -len(story.articles))  # stable: keeps the briefing's order
+    return ranked if limit is None else ranked[:limit]
+
+
+def within(sentences: Iterable[SummarySentence | str], limit: int) -> str:
+    """The leading sentences that fit in `limit` characters; a first sentence too long alone is cut at a word."""
+    text = ""
+    for sentence in sentences:
+        piece = sentence.text if isinstance(sentence, SummarySentence) else str(sentence)
+        joined = f"{text} {piece}".strip()
+        if len(joined) <= limit:
+            text = joined
+        elif not text:
+            return piece[:limit].rsplit(None, 1)[0].rstrip(",;:–—-") + "…"
+        else:
+            break
+    return text
+
+
+def mark_figures(text: str) -> Markup:
+    """The text, escaped, with each figure ('18%', '$2.6 billion') in <strong class="figure">."""
+    parts, last = [], 0
+    for match in _FIGURE.finditer(text):
+        if not any(ch.isdigit() for ch in match.group()):
+            continue
+        parts.append(escape(text[last:match.start()]))
+        parts.append(Markup('<strong class="figure">%s</strong>') % match.group())
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
+def outlet_counts(briefing: Briefing) -> list[tuple[str, int]]:
+    """(outlet, articles in this briefing), most first."""
+    counts = Counter(a.source for s in briefing.sections for story in s.stories for a in story.articles)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+def _template_location(exc: BaseException, folders: list[Path]) -> str | None:
+    """'<file>, line <n>' of the innermost template frame in the exception's traceback."""
+    roots = [folder.resolve() for folder in folders]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _inside(f.filename, roots)]
     if not frames:
-        return "template"
+        return None
     return f"{frames[-1].filename}, line {frames[-1].lineno}"
+
+
+def _inside(filename: str, roots: list[Path]) -> bool:
+    try:
+        path = Path(filename).resolve()
+    except (OSError, ValueError):
+        return False
+    return path.is_file() and any(path.is_relative_to(root) for root in roots)
 
 
 def _long_date(value: date | datetime) -> str:

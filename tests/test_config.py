@@ -55,7 +55,7 @@ def test_an_unknown_key_inside_a_list_item_lists_the_allowed_keys(tmp_path):
           - path: seeds
             nmae: Typo
     """)
-    with pytest.raises(ConfigError, match=r"line 4, sources.0.nmae: unknown key; .*name, path, tags"):
+    with pytest.raises(ConfigError, match=r"line 4, sources.0.nmae: unknown key; .*name, opml, path, tags, url"):
         load_config(path)
 
 
@@ -76,3 +76,37 @@ def test_every_config_key_is_documented_in_the_shipped_file():
         model = Config if not section else Config.model_fields[section].annotation
         for key in model.model_fields:
             assert f"{key}:" in shipped, f"{section}.{key} is not in config.yaml"
+
+
+def test_a_source_gives_exactly_one_location(tmp_path):
+    path = write_config(tmp_path, """
+        sources:
+          - path: seeds
+            url: https://example.org/rss
+          - name: Nothing
+          - url: file:///etc/passwd
+    """)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert "line 3, sources.0: Value error, give exactly one of path, url or opml (got path, url)" in message
+    assert "sources.1: Value error, give exactly one of path, url or opml (got none)" in message
+    assert "sources.2: Value error, url must start with http:// or https://" in message
+
+
+def test_fetch_settings_are_checked(tmp_path):
+    path = write_config(tmp_path, """
+        fetch:
+          timeout_seconds: 0
+          allow_private: [10.0.0.0/8, intranet]
+    """)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert "fetch.timeout_seconds: Input should be greater than 0" in message
+    assert "'intranet' is not an IP address or network" in message
+
+
+def test_state_defaults_next_to_the_config(tmp_path):
+    config = load_config(write_config(tmp_path, "title: T\n"))
+    assert config.state == tmp_path.resolve() / "briefing-state.sqlite"

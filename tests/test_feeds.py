@@ -20,7 +20,7 @@ ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 
 
 def test_rss_items_become_articles_with_the_full_body():
-    first, second = parse_feed(RSS, origin="wire.rss", language="en")
+    first, second = parse_feed(RSS, origin="wire.rss", language="en").articles
     assert first.title == "Ports & grids"  # RSS titles are HTML: an escaped entity shows decoded
     assert first.text == "Full text here.\n\nSecond paragraph."
     assert first.source == "Example & Co Wire"
@@ -30,13 +30,13 @@ def test_rss_items_become_articles_with_the_full_body():
 
 
 def test_ids_are_stable_and_distinct():
-    once = [a.id for a in parse_feed(RSS, origin="x", language="en")]
-    again = [a.id for a in parse_feed(RSS, origin="y", language="en")]
+    once = [a.id for a in parse_feed(RSS, origin="x", language="en").articles]
+    again = [a.id for a in parse_feed(RSS, origin="y", language="en").articles]
     assert once == again and len(set(once)) == 2
 
 
 def test_atom_titles_lose_their_markup():
-    (entry,) = parse_feed(ATOM, origin="ledger.atom", language="en", source="My name for it")
+    (entry,) = parse_feed(ATOM, origin="ledger.atom", language="en", source="My name for it").articles
     assert entry.title == "Chips plant"
     assert entry.source == "My name for it"
     assert entry.url == "https://ledger.example/e1"
@@ -56,4 +56,54 @@ def test_garbage_is_a_clear_error():
 
 def test_a_malformed_feed_that_still_has_items_is_read():
     broken = RSS.replace(b"</channel></rss>", b"<item><title>Unclosed</title>")
-    assert len(parse_feed(broken, origin="x", language="en")) >= 2
+    feed = parse_feed(broken, origin="x", language="en")
+    assert len(feed.articles) >= 2 and feed.malformed
+
+
+JSON_FEED = b"""{"version": "https://jsonfeed.org/version/1.1", "title": "Rose &amp; Co",
+ "home_page_url": "https://rose.example/blog/", "language": "en-us",
+ "items": [
+  {"id": "1", "url": "/posts/one", "title": "First &amp; foremost",
+   "content_html": "<p>Hello <b>world</b>.</p><script>x()</script>", "date_published": "2018-08-24T07:00:00+02:00"},
+  {"id": "2", "content_text": "Plain text only.\\n\\nSecond paragraph."}
+ ]}"""
+
+
+def test_json_feed_items_become_articles():
+    feed = parse_feed(JSON_FEED, origin="rose.json", language="en")
+    first, second = feed.articles
+    assert feed.title == "Rose & Co" and first.source == "Rose & Co"
+    assert first.title == "First & foremost"
+    assert first.text == "Hello world."
+    assert first.url == "https://rose.example/posts/one"
+    assert first.published.isoformat() == "2018-08-24T05:00:00+00:00"
+    assert first.language == "en-us"
+    assert second.published is None and second.url is None
+    assert second.text == "Plain text only.\n\nSecond paragraph."
+    assert second.title.startswith("Plain text only")
+
+
+def test_json_that_is_not_a_json_feed_is_a_clear_error():
+    with pytest.raises(FeedParseError, match="not a JSON Feed"):
+        parse_feed(b'{"rss": {"channel": {"item": []}}}', origin="x", language="en")
+
+
+def test_gzip_compressed_feeds_are_read_and_bombs_refused(monkeypatch):
+    import gzip
+
+    from briefing.gather import feeds
+
+    assert len(parse_feed(gzip.compress(RSS), origin="x", language="en").articles) == 2
+    monkeypatch.setattr(feeds, "MAX_DECOMPRESSED_BYTES", 10_000)
+    with pytest.raises(FeedParseError, match="more than"):
+        parse_feed(gzip.compress(b" " * 100_000 + RSS), origin="x", language="en")
+
+
+def test_relative_links_resolve_against_the_feed_address():
+    relative = RSS.replace(b"https://wire.example/a", b"/news/a").replace(b"https://wire.example/b", b"b.html")
+    first, second = parse_feed(relative, origin="x", language="en", base_url="https://feeds.example/wire/rss").articles
+    assert first.url == "https://feeds.example/news/a"
+    assert second.url == "https://feeds.example/wire/b.html"
+    # Without the feed's address, the channel's home page link is the base.
+    first, _ = parse_feed(relative, origin="x", language="en").articles
+    assert first.url == "https://wire.example/news/a"

@@ -11,7 +11,7 @@ from ..model import Article, Problem
 from .feeds import FeedParseError, parse_feed
 from .files import ARTICLE_SUFFIXES, ArticleFileError, read_article_file
 
-FEED_SUFFIXES = {".rss", ".atom", ".xml", ".rdf", ".feed"}
+FEED_SUFFIXES = {".rss", ".atom", ".xml", ".rdf", ".feed", ".json"}
 
 
 @dataclass(frozen=True)
@@ -21,22 +21,35 @@ class Gathered:
 
 
 def gather(sources: Iterable[SourceConfig], default_language: str) -> Gathered:
-    """Read all sources; each article appears once, however many sources carry it."""
+    """Read all local sources (those with a path); each article appears once, however many carry it."""
     articles: dict[str, Article] = {}
     problems: list[Problem] = []
     for index, source in enumerate(sources):
-        if not source.path.exists():
-            problems.append(Problem(source.display_name, (
-                f"{source.path} does not exist; correct sources[{index}].path in the configuration."
-            )))
+        if source.path is None:
             continue
-        for path in _readable_files(source.path):
-            try:
-                for article in _read(path, source, default_language):
-                    articles.setdefault(article.id, article)
-            except (OSError, UnicodeDecodeError, ValueError) as exc:
-                problems.append(Problem(source.display_name, f"{path}: {_reason(exc)}"))
+        gathered = read_local_source(source, default_language, index)
+        for article in gathered.articles:
+            articles.setdefault(article.id, article)
+        problems.extend(gathered.problems)
     return Gathered(tuple(articles.values()), tuple(problems))
+
+
+def read_local_source(source: SourceConfig, default_language: str, index: int | None = None) -> Gathered:
+    """The articles of one folder or file source; an unreadable file becomes a Problem, the rest is read."""
+    assert source.path is not None
+    if not source.path.exists():
+        key = f"sources[{index}].path" if index is not None else "its path"
+        return Gathered((), (Problem(source.display_name, (
+            f"{source.path} does not exist; correct {key} in the configuration."
+        )),))
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for path in _readable_files(source.path):
+        try:
+            articles.extend(_read(path, source, default_language))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            problems.append(Problem(source.display_name, f"{path}: {_reason(exc)}"))
+    return Gathered(tuple(articles), tuple(problems))
 
 
 def _readable_files(path: Path) -> list[Path]:
@@ -56,7 +69,7 @@ def _read(path: Path, source: SourceConfig, default_language: str) -> list[Artic
     if path.suffix.lower() in FEED_SUFFIXES:
         # In a folder of feeds each feed names its own outlet; a source that is one feed may rename it.
         outlet = source.name if path == source.path else None
-        return parse_feed(path.read_bytes(), source=outlet, origin=str(path), language=language)
+        return list(parse_feed(path.read_bytes(), source=outlet, origin=str(path), language=language).articles)
     name = path.relative_to(source.path).as_posix() if path != source.path else path.name
     return [read_article_file(path, source=source.display_name, language=language, name=name)]
 
