@@ -27,5 +27,8 @@ python="${PYTHON:-python3}"
 if [[ ! -x .venv/bin/python ]]; then
   "$python" -m venv .venv
 fi
+# pip before 24 fails to resolve two packages that ask for the same extra spelt differently
+# (lxml[html_clean] and lxml[html-clean]); a current pip does.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "pip>=25"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 echo "setup: ready (.venv/bin/briefing)"
