@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import click
@@ -17,7 +19,9 @@ from .errors import BriefingError
 from .collect import collect as collect_sources
 from .collect import expand_sources
 from .model import Problem
+from .pipeline import preview_edition, template_search_path, template_sets
 from .pipeline import run as run_pipeline
+from .templates import copy_template_set, resolve_template_files
 from .state import open_store
 
 FORMATS = ("html", "pdf")
@@ -45,23 +49,83 @@ _CONFIG_OPTION = click.option(
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
               help="Take every stored article published since then (UTC), delivered before or not.")
 @click.option("--no-collect", is_flag=True, help="Do not read the sources first; use only what is stored.")
-def run(config_path: Path | None, out: Path | None, formats: str | None, on, since, no_collect: bool) -> None:
-    """Collect, then summarise, group and render everything new since the last briefing."""
+@click.option("--audience", "audiences", multiple=True, help="Only this audience (repeatable; default: all).")
+def run(config_path: Path | None, out: Path | None, formats: str | None, on, since, no_collect: bool,
+        audiences: tuple[str, ...]) -> None:
+    """Collect, then build each audience's briefing from everything new since its last one."""
     with _reporting_errors():
         config = _config_with_flags(_load(config_path), out, formats)
         result = run_pipeline(
-            config, on.date() if on else None, progress=_ProgressBar(),
+            config, on.date() if on else None, progress=_ProgressBar(), audiences=audiences or None,
             since=since.replace(tzinfo=timezone.utc) if since else None, collect_first=not no_collect,
         )
-    briefing = result.briefing
-    for problem in briefing.problems:
+    for problem in result.briefing.problems:
         click.secho(f"warning: {_describe(problem)}", fg="yellow", err=True)
-    click.echo(f"{briefing.title} for {briefing.date}: {briefing.story_count} stories from "
-               f"{briefing.article_count} articles in {len(briefing.sections)} sections.")
-    if briefing.article_count == 0 and since is None:
-        click.echo("Nothing new since the last briefing. Use --since YYYY-MM-DD to include earlier articles.")
-    for path in result.written:
-        click.echo(f"wrote {path}")
+    for edition in result.editions:
+        briefing = edition.briefing
+        click.echo(f"{edition.audience.name}: {briefing.title} for {briefing.date}: "
+                   f"{_count(briefing.story_count, 'story', 'stories')} from "
+                   f"{_count(briefing.article_count, 'article')} in {_count(len(briefing.sections), 'section')}.")
+        if briefing.article_count == 0 and since is None:
+            click.echo("  Nothing new since the last briefing. Use --since YYYY-MM-DD to include earlier articles.")
+        for path in edition.written:
+            click.echo(f"  wrote {path}")
+
+
+@main.command()
+@_CONFIG_OPTION
+@click.option("--audience", default=None, help="The audience to preview (default: the first).")
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Briefing date (default: today).")
+@click.option("--serve", is_flag=True, help="Also serve it on http://127.0.0.1 until Ctrl-C.")
+@click.option("--port", default=0, show_default="any free port", help="Port for --serve.")
+def preview(config_path: Path | None, audience: str | None, on, serve: bool, port: int) -> None:
+    """Write an audience's HTML from the stored articles, marking nothing delivered, and show where."""
+    with _reporting_errors():
+        config = _load(config_path)
+        name = audience or config.audiences[0].name
+        path = preview_edition(config, name, on.date() if on else date.today())
+    click.echo(f"{name}: preview written to {path}")
+    click.echo(path.resolve().as_uri())
+    if serve:
+        _serve(path, port)
+
+
+@main.group()
+def templates() -> None:
+    """Template sets: list what each audience uses, or start a new set from an existing one."""
+
+
+@templates.command("list")
+@_CONFIG_OPTION
+def templates_list(config_path: Path | None) -> None:
+    """For each audience, every template file it uses and which folder it comes from."""
+    with _reporting_errors():
+        config = _load(config_path)
+        click.echo(f"Template sets: {', '.join(template_sets(config))}")
+        for audience in config.resolved_audiences():
+            search_path = template_search_path(config, audience)
+            click.echo(f"\n{audience.name} (set {audience.template_set}), looked up in order:")
+            for folder in search_path:
+                click.echo(f"  {folder}")
+            for name, winner, hidden in resolve_template_files(search_path):
+                shadowed = f"  (overrides {', '.join(str(h) for h in hidden)})" if hidden else ""
+                click.echo(f"  {name:<16} {winner}{shadowed}")
+
+
+@templates.command("new")
+@_CONFIG_OPTION
+@click.argument("name")
+@click.option("--from", "origin", default="default", show_default=True, help="The set to copy.")
+def templates_new(config_path: Path | None, name: str, origin: str) -> None:
+    """Copy a template set into <templates>/NAME to edit (templates: in the config, else ./templates)."""
+    with _reporting_errors():
+        config = _load(config_path)
+        target = copy_template_set(config, origin, name)
+    click.echo(f"copied the {origin!r} set to {target}")
+    if config.templates is None:
+        click.echo(f"Add  templates: {target.parent}  to the config, and  template_set: {name}  to an audience.")
+    else:
+        click.echo(f"Use it with  template_set: {name}  in an audience.")
 
 
 @main.command()
@@ -127,6 +191,21 @@ def _describe(problem: Problem) -> str:
     return f"{problem.source}: {problem.message}{since}"
 
 
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
+def _serve(path: Path, port: int) -> None:
+    """Serve the preview's folder on 127.0.0.1 only, until interrupted."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(path.parent))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        click.echo(f"serving http://127.0.0.1:{server.server_port}/{path.name}  (Ctrl-C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
 def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "never"
 
@@ -149,6 +228,12 @@ def _config_with_flags(config: Config, out: Path | None, formats: str | None) ->
         if unknown or not chosen:
             raise click.BadParameter(f"{formats!r}: choose from {', '.join(FORMATS)}", param_hint="--format")
         output = output.model_copy(update={"formats": chosen})
+        # The flag wins over every audience's own formats.
+        return config.model_copy(update={
+            "output": output,
+            "audience_defaults": config.audience_defaults.model_copy(update={"formats": chosen}),
+            "audiences": tuple(a.model_copy(update={"formats": None}) for a in config.audiences),
+        })
     return config.model_copy(update={"output": output})
 
 

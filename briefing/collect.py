@@ -240,8 +240,7 @@ def _failed(store: Store, source: SourceConfig, at: datetime, status: str, error
     health = store.record_failure(source.key, source.display_name, at, status=status, error=error,
                                   retry_after=retry_after)
     log.info("%s: %s", source.display_name, error)
-    since = health.failing_since if health.consecutive_failures > 1 else None
-    return SourceReport(source.display_name, source.key, "failed", error=error, failing_since=since)
+    return SourceReport(source.display_name, source.key, "failed", error=error, failing_since=health.failing_since)
 
 
 def _fetch_error(result: FetchResult) -> str:

@@ -7,9 +7,11 @@ the file, line and key, so that a user fixes them in one pass.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -121,6 +123,88 @@ class OutputConfig(_Schema):
     formats: tuple[Literal["html", "pdf"], ...] = Field(("html", "pdf"), min_length=1)
 
 
+_AUDIENCE_NAME = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class AudienceSettings(_Schema):
+    """What an audience may set; a key left out comes from `audience_defaults`, then the built-in default."""
+
+    title: str | None = Field(None, min_length=1, description="Masthead title (default: the top-level title).")
+    template_set: str | None = Field(
+        None, pattern=_AUDIENCE_NAME,
+        description="Template set: a folder under templates/ (bundled: default, executive, email).",
+    )
+    sources: tuple[str, ...] | None = Field(None, description="Only sources with these names or tags (default: all).")
+    include: tuple[str, ...] | None = Field(None, description="Only stories that mention one of these words or phrases.")
+    exclude: tuple[str, ...] | None = Field(None, description="Never stories that mention one of these.")
+    sections: tuple[str, ...] | None = Field(None, description="Only these sections (default: all).")
+    pinned_sections: tuple[str, ...] | None = Field(None, description="These sections first, in this order.")
+    hidden_sections: tuple[str, ...] | None = Field(None, description="Sections this audience never sees.")
+    max_sections: int | None = Field(None, ge=1, description="At most this many sections.")
+    max_stories_per_section: int | None = Field(None, ge=1, description="At most this many stories in each section.")
+    summary_sentences: int | None = Field(None, ge=1, le=20, description="Sentences per summary (default: summary.sentences).")
+    formats: tuple[Literal["html", "pdf"], ...] | None = Field(None, min_length=1, description="Default: output.formats.")
+    schedule: str | None = Field(None, description="When it is built, as a cron line: minute hour day month weekday.")
+    timezone: str | None = Field(None, description="Time zone of the schedule, e.g. Europe/Berlin (default: UTC).")
+    recipients: tuple[str, ...] | None = Field(None, description="Email addresses it is sent to.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a time zone name such as Europe/Berlin or UTC") from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a cron line such as '0 7 * * 1-5' ({exc})") from None
+        return value
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for address in value or ():
+            if "@" not in address.strip("@") or any(c.isspace() for c in address):
+                raise ValueError(f"{address!r} is not an email address")
+        return value
+
+
+class AudienceConfig(AudienceSettings):
+    name: str = Field(pattern=_AUDIENCE_NAME, description="Short name: the output folder out/<name>/.")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """One audience with every setting resolved: its own, else audience_defaults, else the built-in default."""
+
+    name: str
+    title: str
+    template_set: str
+    sources: tuple[str, ...] | None
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    sections: tuple[str, ...] | None
+    pinned_sections: tuple[str, ...]
+    hidden_sections: tuple[str, ...]
+    max_sections: int | None
+    max_stories_per_section: int | None
+    summary_sentences: int
+    formats: tuple[str, ...]
+    schedule: str | None
+    timezone: str
+    recipients: tuple[str, ...]
+
+
 class Config(_Schema):
     title: str = Field("Daily Briefing", min_length=1, description="The masthead title.")
     language: str = Field("en", description="Default language of articles.")
@@ -136,10 +220,60 @@ class Config(_Schema):
     output: OutputConfig = OutputConfig()
     templates: Path | None = Field(None, description="A folder whose templates override the bundled ones.")
     fetch: FetchConfig = FetchConfig()
+    audience_defaults: AudienceSettings = AudienceSettings()
+    audiences: tuple[AudienceConfig, ...] = Field(
+        (AudienceConfig(name="default"),), min_length=1,
+        description="One briefing per audience, each with its own content and templates.",
+    )
     state: Path = Field(
         Path("briefing-state.sqlite"),
         description="The SQLite file that remembers every article seen and delivered, and each source's health.",
     )
+
+    @model_validator(mode="after")
+    def _audience_names_unique(self) -> Config:
+        names = [a.name for a in self.audiences]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"audience names must differ; repeated: {', '.join(repeated)}")
+        return self
+
+    def audience(self, name: str) -> Audience:
+        for audience in self.resolved_audiences():
+            if audience.name == name:
+                return audience
+        known = ", ".join(a.name for a in self.audiences)
+        raise ConfigError(f"no audience named {name!r}; the configured audiences are: {known}.")
+
+    def resolved_audiences(self) -> list[Audience]:
+        return [self._resolve(a) for a in self.audiences]
+
+    def _resolve(self, audience: AudienceConfig) -> Audience:
+        def pick(key: str, default: Any) -> Any:
+            own = getattr(audience, key)
+            if own is not None:
+                return own
+            shared = getattr(self.audience_defaults, key)
+            return default if shared is None else shared
+
+        return Audience(
+            name=audience.name,
+            title=pick("title", self.title),
+            template_set=pick("template_set", "default"),
+            sources=pick("sources", None),
+            include=pick("include", ()),
+            exclude=pick("exclude", ()),
+            sections=pick("sections", None),
+            pinned_sections=pick("pinned_sections", ()),
+            hidden_sections=pick("hidden_sections", ()),
+            max_sections=pick("max_sections", None),
+            max_stories_per_section=pick("max_stories_per_section", None),
+            summary_sentences=pick("summary_sentences", self.summary.sentences),
+            formats=pick("formats", self.output.formats),
+            schedule=pick("schedule", None),
+            timezone=pick("timezone", "UTC"),
+            recipients=pick("recipients", ()),
+        )
 
     def with_paths_relative_to(self, base: Path) -> Config:
         """Resolve every relative path against `base`, the config file's folder."""

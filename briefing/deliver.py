@@ -25,6 +25,13 @@ def write_archive(rendered: Rendered, folder: Path, on: date, formats: Iterable[
     return written
 
 
+def write_preview(html: str, folder: Path) -> Path:
+    """`<folder>/preview.html`, outside the dated archive."""
+    target = folder / "preview.html"
+    _write_atomically(target, html.encode("utf-8"))
+    return target
+
+
 def _write_atomically(target: Path, content: bytes) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -108,6 +108,13 @@ def _sections_by_keywords(
     return groups
 
 
+def mentions(story: Story, phrases: Sequence[str]) -> bool:
+    """Whether any of the story's articles mentions one of the phrases (stemmed, whole words)."""
+    stem = _stemmer()
+    text = _stemmed(" ".join(f"{a.title} {a.text}" for a in story.articles), stem)
+    return any(_phrase_pattern(phrase, stem).search(text) for phrase in phrases)
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     return Stemmer("english")

@@ -78,7 +78,7 @@ class Problem:
 
     source: str
     message: str
-    since: datetime | None = None  # when the source started failing, if it has failed more than once
+    since: datetime | None = None  # when the source started failing
 
 
 @dataclass(frozen=True)

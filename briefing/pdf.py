@@ -32,7 +32,7 @@ class RestrictedURLFetcher(URLFetcher):
         return super().fetch(self.along_search_path(url), headers)
 
     def along_search_path(self, url: str) -> str:
-        """A relative file URL resolves against the first folder; missing there, the next folder's file of that name.
+        """A relative file URL resolves in the first folder; missing there, in the next folder that has it.
 
         Templates are found the same way, so a bundled template's `logo.svg` still loads
         when an audience's folder comes first in the search path.

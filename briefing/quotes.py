@@ -39,9 +39,11 @@ SPEECH_VERBS = frozenset("""
     maintain maintained shout shouted whisper whispered testify testified
 """.split())
 
-_AUXILIARIES = r"(?:was|were|is|are|has|have|had|been|also|later|then|again|once|recently|previously|would|will|had)"
+_AUXILIARIES = r"(?:was|were|is|are|has|have|had|been|also|later|then|again|once|recently|would|will)"
 # What may stand between a speaker and the speech verb: ", the foreign minister," / "has also" / "openly".
-_ATTACHED = re.compile(rf"\s*(?:,[^,]{{1,120}},\s*)?(?:(?:{_AUXILIARIES}|[a-z]+ly)\s+)*", re.UNICODE)
+_ATTACHED = re.compile(rf"\s*(?:,[^,]{{1,120}},\s*)?(?:(?:{_AUXILIARIES}|[a-z]+ly)\s+)*")
+_FOLLOWED_BY_VERB = re.compile(rf"{_ATTACHED.pattern}[a-z]+\b")
+_SPEAKER_REACH = 200  # characters before a speech verb where its speaker may stand
 _PRONOUNS = frozenset({"he", "she", "they", "it"})
 # Capitalised words that open a sentence without being anyone's name.
 _NOT_NAMES = frozenset("""
@@ -81,6 +83,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\W\d_])")
 _QUOTE_PAIRS = {'"': '"', "“": "”", "«": "»", "‘": "’"}
 _FULL_STOP_INSIDE = re.compile(r"[.…]['’\"”»)\]]*$")
 _MIN_WORDS = 3
+_MAX_CHARS_READ = 60_000  # a long feature is half that; a huge text is read this far only
 _MIN_WORDS_UNATTRIBUTED = 6  # a short capitalised phrase in quotes with no speaker is a title or a name
 
 
@@ -112,20 +115,25 @@ class _Speaker:
 @dataclass
 class _Found:
     text: str
-    unit: int
-    start: int  # offset of the opening mark in its sentence
+    unit: int  # index of its sentence
     lead_in: str
     lead_out: str
     speaker: _Speaker | None = None
+    attributed: bool = False  # the text says who, even when we cannot name them ("she said")
 
 
 def extract_quotes(text: str, language: str = "en") -> list[Quote]:
-    """Direct quotations in `text`, in order, with their speakers; position counts sentences as summaries do."""
-    units = split_sentences(text, language)
+    """Direct quotations in `text`, in order, with their speakers.
+
+    A quote's position is the index of its sentence as `split_sentences` counts them, the
+    same count as `SummarySentence.position`.
+    """
+    units = split_sentences(text[:_MAX_CHARS_READ], language)
     found = [quote for index, unit in enumerate(units) for quote in _quotes_in(unit, index)]
     _mend_broken_attributions(found, units)
     for quote in found:
         quote.speaker = _speaker_after(quote) or _speaker_before(quote.lead_in)
+        quote.attributed = quote.speaker is not None
     found = _merge_split_quotes(found)
     _resolve(found, units)
     return [Quote(q.text.removesuffix(",").rstrip(), q.speaker.name if q.speaker else None, q.unit)
@@ -137,36 +145,47 @@ def key_quotes(story: Story, limit: int) -> list[Quote]:
 
     A quote scores for having a named speaker (+3), a length that says something (10-45
     words +2, 6-9 or 46-70 words +1; shorter ones are not considered), figures (+1), a
-    place in the first third of its article (+1) and each further outlet carrying it (+1);
-    one that a summary sentence already holds scores -2. A speaker's second quote comes
-    only after every other speaker's best one.
+    place in the first third of an article (+1; news puts what matters first) and each
+    further outlet carrying it (+1); one that the summary already holds scores -5, since
+    the reader has it. A speaker's second quote comes only after every other speaker's best.
     """
     if limit <= 0:
         return []
     summary_text = _squashed(story.summary.text)
-    candidates: dict[str, tuple[Quote, int, int]] = {}  # squashed text -> (quote, outlets, sentences in article)
+    candidates: dict[str, _Candidate] = {}  # by squashed text: a quote several outlets carry counts once
     for article in story.articles:
-        article_sentences = max(1, len(split_sentences(article.text, article.language)))
+        sentence_count = max(1, len(split_sentences(article.text, article.language)))
         for quote in extract_quotes(article.text, article.language):
             if len(words(quote.text)) < _MIN_WORDS_UNATTRIBUTED:
                 continue
             key = _squashed(quote.text)
-            known = candidates.get(key)
-            candidates[key] = (known[0], known[1] + 1, known[2]) if known else (quote, 1, article_sentences)
-    scored = sorted(candidates.values(),
-                    key=lambda c: -_substance(c[0], c[1], c[2], summary_text))  # stable: article order breaks ties
-    ranked = [quote for quote, _, _ in scored]
-    return _one_per_speaker_first(ranked)[:limit]
+            early = quote.position < sentence_count / 3
+            if key in candidates:
+                known = candidates[key]
+                candidates[key] = _Candidate(known.quote, known.outlets + 1, known.early or early)
+            else:
+                candidates[key] = _Candidate(quote, 1, early)
+    # sorted() is stable: between equal scores, the lead article's order stands
+    ranked = sorted(candidates.values(), key=lambda c: -_substance(c, summary_text))
+    return _one_per_speaker_first([c.quote for c in ranked])[:limit]
 
 
-def _substance(quote: Quote, outlets: int, article_sentences: int, summary_text: str) -> int:
+@dataclass(frozen=True)
+class _Candidate:
+    quote: Quote
+    outlets: int
+    early: bool
+
+
+def _substance(candidate: _Candidate, summary_text: str) -> int:
+    quote = candidate.quote
     count = len(words(quote.text))
     score = 3 if quote.speaker else 0
     score += 2 if 10 <= count <= 45 else 1 if count <= 70 else 0
     score += 1 if any(ch.isdigit() for ch in quote.text) else 0
-    score += 1 if quote.position < article_sentences / 3 else 0
-    score += outlets - 1
-    score -= 2 if _squashed(quote.text) in summary_text else 0
+    score += 1 if candidate.early else 0
+    score += candidate.outlets - 1
+    score -= 5 if _squashed(quote.text) in summary_text else 0
     return score
 
 
@@ -192,22 +211,24 @@ def _quotes_in(unit: str, index: int) -> list[_Found]:
         previous_end = spans[n - 1][1] if n else 0
         next_start = spans[n + 1][0] if n + 1 < len(spans) else len(unit)
         inner = unit[start + 1:end - 1].strip()
-        found.append(_Found(inner, index, start, unit[previous_end:start], unit[end:next_start]))
+        found.append(_Found(inner, index, unit[previous_end:start], unit[end:next_start]))
     return found
 
 
 def _quote_spans(unit: str) -> list[tuple[int, int]]:
     """(start, end) of each outermost quotation, marks included; unclosed marks are ignored."""
     spans: list[tuple[int, int]] = []
+    unclosed: set[str] = set()  # marks with no closing one further on: later ones will not close either
     position = 0
     while position < len(unit):
         opening = unit[position]
-        if opening in _QUOTE_PAIRS and _opens(unit, position):
+        if opening in _QUOTE_PAIRS and opening not in unclosed and _opens(unit, position):
             end = _closing(unit, position)
             if end is not None:
                 spans.append((position, end + 1))
                 position = end + 1
                 continue
+            unclosed.add(opening)
         position += 1
     return spans
 
@@ -215,7 +236,7 @@ def _quote_spans(unit: str) -> list[tuple[int, int]]:
 def _opens(unit: str, position: int) -> bool:
     if unit[position] != "‘":
         return True
-    return position == 0 or not unit[position - 1].isalnum()  # ‘ is also an apostrophe: ‘90s, rock ‘n’ roll
+    return position == 0 or not unit[position - 1].isalnum()  # ‘ is also an apostrophe: rock ‘n’ roll
 
 
 def _closing(unit: str, position: int) -> int | None:
@@ -237,8 +258,8 @@ def _mend_broken_attributions(found: list[_Found], units: list[str]) -> None:
     """'"…," Ms.' + 'Hartigan said.': the splitter can end a sentence at a title; read on into the next."""
     for quote in found:
         tokens = _tokens(quote.lead_out)
-        if (tokens and tokens[-1].word.lower() in _ABBREVIATIONS and not quote.lead_out[tokens[-1].end:].strip()
-                and quote.unit + 1 < len(units)):
+        ends_with_title = bool(tokens) and tokens[-1].word.lower() in _ABBREVIATIONS
+        if ends_with_title and not quote.lead_out[tokens[-1].end:].strip() and quote.unit + 1 < len(units):
             quote.lead_out = f"{quote.lead_out.rstrip()} {units[quote.unit + 1]}"
 
 
@@ -262,7 +283,7 @@ def _is_utterance(quote: _Found) -> bool:
     count = len(words(text))
     if not text or not (text[0].isupper() or text[0].isdigit()) or count < _MIN_WORDS:
         return False
-    ends_like_speech = text[-1:] in ",.!?…" or quote.speaker is not None
+    ends_like_speech = text[-1:] in ",.!?…" or quote.attributed
     return ends_like_speech or count >= _MIN_WORDS_UNATTRIBUTED
 
 
@@ -299,7 +320,7 @@ def _speaker_before(lead_in: str) -> _Speaker | None:
     verb = next((t for t in tokens if t.word.lower() in SPEECH_VERBS and not t.text[0].isupper()), None)
     if verb is None:
         return None
-    before = [t for t in tokens if t.end <= verb.start]
+    before = [t for t in tokens if t.end <= verb.start and t.start >= verb.start - _SPEAKER_REACH]
     for start in reversed(range(len(before))):
         if _continues_run(clause, before, start):
             continue
@@ -320,7 +341,7 @@ def _speaker_starting(text: str, tokens: list[_Token]) -> _Speaker | None:
 
 
 def _speaker_phrase_at(text: str, tokens: list[_Token], index: int) -> tuple[_Speaker | None, int]:
-    """The speaker named from tokens[index]: a name, a pronoun or 'a spokesperson for X'; and where it ends."""
+    """The speaker named from tokens[index] (a name, a pronoun, 'a spokesperson for X') and where it ends."""
     token = tokens[index]
     if token.word.lower() in _PRONOUNS:
         return _Speaker(None, pronoun=True), token.end
@@ -340,7 +361,8 @@ def _role_phrase(text: str, tokens: list[_Token], index: int) -> tuple[_Speaker 
         if tokens[n].word.lower() in _ROLE_NOUNS and tokens[n].text[0].islower():
             end = n
             link = n + 1
-            if link < len(tokens) and tokens[link].word in _LINKS and _only_spaces(text, tokens[n].end, tokens[link].start):
+            linked = link < len(tokens) and tokens[link].word in _LINKS
+            if linked and _only_spaces(text, tokens[n].end, tokens[link].start):
                 named = link + 1
                 if named < len(tokens) and tokens[named].word == "the":
                     named += 1
@@ -381,7 +403,7 @@ def _continues_run(text: str, tokens: list[_Token], index: int) -> bool:
 
 
 def _run(text: str, tokens: list[_Token], index: int) -> list[_Token]:
-    """Capitalised words from tokens[index] on, joined by spaces and particles: 'Secretary of State Marco Rubio'."""
+    """Capitalised words from tokens[index] on, joined by spaces and particles: 'Secretary of State X'."""
     run = [tokens[index]]
     n = index + 1
     while n < len(tokens) and _only_spaces(text, run[-1].end, tokens[n].start):
@@ -417,8 +439,8 @@ def _subject(text: str) -> str | None:
         if index and tokens[index - 1].is_name and _only_spaces(text, tokens[index - 1].end, token.start):
             continue  # inside a run already tried
         run = _run(text, tokens, index)
-        rest = text[run[-1].end:]
-        if re.match(rf"{_ATTACHED.pattern}[a-z]+\b", rest) and not rest.lstrip().startswith(("and", "or")):
+        verb = _FOLLOWED_BY_VERB.match(text, run[-1].end)
+        if verb and verb.group().split()[0] not in ("and", "or"):
             return _display(run)
     return None
 
@@ -430,7 +452,8 @@ def _resolve(found: list[_Found], units: list[str]) -> None:
         recent = previous if previous and quote.unit - previous.unit <= 1 else None
         recent_name = recent.speaker.name if recent and recent.speaker else None
         if quote.speaker and quote.speaker.pronoun:
-            name = recent_name or _subject(_blank_quotes(units[quote.unit - 1])) if quote.unit else recent_name
+            previous_sentence = _blank_quotes(units[quote.unit - 1]) if quote.unit else ""
+            name = recent_name or _subject(previous_sentence)
             quote.speaker = _Speaker(name) if name else None
         elif quote.speaker is None and recent_name and _stands_alone(quote):
             quote.speaker = _Speaker(recent_name)
@@ -476,7 +499,7 @@ def _sentence_breaks(text: str) -> list[int]:
     """Where sentences start within `text`, not counting the full stops of 'Mr.' or 'K.'."""
     breaks = []
     for match in _SENTENCE_END.finditer(text):
-        word_before = text[:match.start()].rsplit(None, 1)[-1].rstrip(".!?").lower()
+        word_before = text[max(0, match.start() - 12):match.start()].rsplit(None, 1)[-1].rstrip(".!?").lower()
         if word_before not in _ABBREVIATIONS and len(word_before) > 1:
             breaks.append(match.end())
     return breaks

@@ -59,7 +59,7 @@ class TemplateLoader(jinja2.ChoiceLoader):
 
     @property
     def folders(self) -> list[Path]:
-        """Every folder a template (or a file it links) may come from: the search path and the bundled root."""
+        """Every folder a template or a file it links to may come from: the search path, the bundled root."""
         return [*self.search_path, self.bundled_root]
 
 
@@ -92,15 +92,21 @@ def render_html(briefing: Briefing, env: jinja2.Environment) -> str:
         raise RenderError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from exc
     except jinja2.TemplateNotFound as exc:
         where = _template_location(exc, folders)
-        asked = f"{where}: " if where else ""
-        raise RenderError(f"{asked}template {exc.name} not found in {', '.join(map(str, folders))}") from exc
-    except RecursionError as exc:
+        searched = ", ".join(map(str, folders[:-1]))
         raise RenderError(
-            f"{_template_location(exc, folders) or MAIN_TEMPLATE}: the template extends or includes itself. "
-            f"An override names the bundled file by its set: {{% extends \"default/{MAIN_TEMPLATE}\" %}}"
+            f"{where + ': ' if where else ''}template {exc.name} not found in {searched}"
+            " (a bundled set's own file is named <set>/<file>, e.g. default/story.html)"
+        ) from exc
+    except RecursionError as exc:
+        frame = _template_frame(exc, folders)
+        name = Path(frame.filename).name if frame else MAIN_TEMPLATE
+        raise RenderError(
+            f"{_template_location(exc, folders) or name}: the template extends or includes itself. To build "
+            f"on the bundled file of that name, name it with its set: {{% extends \"default/{name}\" %}}"
         ) from None  # the traceback of a recursion is thousands of frames long
     except Exception as exc:  # an error raised while a template runs: point at its line
-        raise RenderError(f"{_template_location(exc, folders) or 'template'}: {type(exc).__name__}: {exc}") from exc
+        where = _template_location(exc, folders) or "template"
+        raise RenderError(f"{where}: {type(exc).__name__}: {exc}") from exc
 
 
 def html_to_pdf(html: str, allowed_roots: list[Path]) -> bytes:
@@ -140,7 +146,7 @@ def top_stories(briefing: Briefing, limit: int | None = None) -> list[Story]:
 
 
 def within(sentences: Iterable[SummarySentence | str], limit: int) -> str:
-    """The leading sentences that fit in `limit` characters; a first sentence too long alone is cut at a word."""
+    """The leading sentences that fit in `limit` characters; a first one too long alone is cut at a word."""
     text = ""
     for sentence in sentences:
         piece = sentence.text if isinstance(sentence, SummarySentence) else str(sentence)
@@ -177,11 +183,15 @@ def outlet_counts(briefing: Briefing) -> list[tuple[str, int]]:
 
 def _template_location(exc: BaseException, folders: list[Path]) -> str | None:
     """'<file>, line <n>' of the innermost template frame in the exception's traceback."""
+    frame = _template_frame(exc, folders)
+    return f"{frame.filename}, line {frame.lineno}" if frame else None
+
+
+def _template_frame(exc: BaseException, folders: list[Path]) -> traceback.FrameSummary | None:
+    """Jinja rewrites tracebacks so that a template's frame names its file and line."""
     roots = [folder.resolve() for folder in folders]
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if _inside(f.filename, roots)]
-    if not frames:
-        return None
-    return f"{frames[-1].filename}, line {frames[-1].lineno}"
+    return frames[-1] if frames else None
 
 
 def _inside(filename: str, roots: list[Path]) -> bool:

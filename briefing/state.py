@@ -69,6 +69,7 @@ CREATE TABLE deliveries (
     audience TEXT NOT NULL,
     article_id TEXT NOT NULL REFERENCES articles (id),
     briefing_id INTEGER NOT NULL REFERENCES briefings (id),
+    status TEXT NOT NULL CHECK (status IN ('delivered', 'left out')),
     PRIMARY KEY (audience, article_id)
 );
 CREATE INDEX deliveries_briefing ON deliveries (briefing_id);
@@ -179,7 +180,7 @@ class Store:
         return found
 
     def undelivered(self, audience: str, source_keys: Sequence[str] | None = None) -> list[Article]:
-        """Every stored article not yet delivered to `audience`, oldest first."""
+        """Every stored article not yet delivered to `audience` (nor left out of one of its briefings), oldest first."""
         return self._select_articles(
             "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.audience = ? AND d.article_id = a.id)",
             [audience], source_keys,
@@ -189,8 +190,16 @@ class Store:
         """The articles that earlier briefings for `audience` dated `day` delivered (a re-run keeps them)."""
         return self._select_articles(
             "a.id IN (SELECT d.article_id FROM deliveries d JOIN briefings b ON b.id = d.briefing_id "
-            "WHERE d.audience = ? AND b.date = ?)",
+            "WHERE d.audience = ? AND b.date = ? AND d.status = 'delivered')",
             [audience, day], None,
+        )
+
+    def last_delivered(self, audience: str) -> list[Article]:
+        """The articles the audience's most recent briefing delivered."""
+        return self._select_articles(
+            "a.id IN (SELECT d.article_id FROM deliveries d WHERE d.audience = ? AND d.status = 'delivered' "
+            "AND d.briefing_id = (SELECT MAX(briefing_id) FROM deliveries WHERE audience = ? AND status = 'delivered'))",
+            [audience, audience], None,
         )
 
     def since(self, moment: datetime, source_keys: Sequence[str] | None = None) -> list[Article]:
@@ -216,18 +225,30 @@ class Store:
     # Briefings and deliveries
 
     def record_briefing(self, audience: str, day: str, article_ids: Iterable[str], files: Sequence[Path],
-                        written_at: datetime) -> int:
-        """Mark the articles delivered to `audience`; call only once the briefing's files are written."""
+                        written_at: datetime, left_out: Iterable[str] = ()) -> int:
+        """Mark the articles delivered to `audience`; call only once the briefing's files are written.
+
+        `left_out` are articles the audience was offered but does not get (its keywords,
+        sections or limits cut them): recorded so that they are not offered again, but never
+        as delivered.
+        """
         with self._write():
             cursor = self._db.execute(
                 "INSERT INTO briefings (audience, date, written_at, files) VALUES (?,?,?,?)",
                 (audience, day, _iso(written_at), json.dumps([str(f) for f in files])),
             )
             briefing_id = cursor.lastrowid
+            delivered = list(dict.fromkeys(article_ids))
             self._db.executemany(
-                "INSERT INTO deliveries (audience, article_id, briefing_id) VALUES (?,?,?) "
+                "INSERT INTO deliveries (audience, article_id, briefing_id, status) VALUES (?,?,?,'delivered') "
+                "ON CONFLICT (audience, article_id) DO UPDATE SET briefing_id = excluded.briefing_id, "
+                "status = 'delivered' WHERE deliveries.status = 'left out'",
+                [(audience, article_id, briefing_id) for article_id in delivered],
+            )
+            self._db.executemany(
+                "INSERT INTO deliveries (audience, article_id, briefing_id, status) VALUES (?,?,?,'left out') "
                 "ON CONFLICT (audience, article_id) DO NOTHING",
-                [(audience, article_id, briefing_id) for article_id in article_ids],
+                [(audience, article_id, briefing_id) for article_id in left_out if article_id not in delivered],
             )
         return briefing_id  # type: ignore[return-value]
 
@@ -239,7 +260,9 @@ class Store:
         return [BriefingRecord(r[0], r[1], r[2], _parse(r[3]), tuple(json.loads(r[4]))) for r in rows]
 
     def delivered_ids(self, audience: str) -> set[str]:
-        return {r[0] for r in self._db.execute("SELECT article_id FROM deliveries WHERE audience = ?", (audience,))}
+        rows = self._db.execute(
+            "SELECT article_id FROM deliveries WHERE audience = ? AND status = 'delivered'", (audience,))
+        return {r[0] for r in rows}
 
     # Sources
 

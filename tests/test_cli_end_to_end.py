@@ -24,15 +24,16 @@ def bundled_run(tmp_path_factory):
 def test_run_writes_html_and_pdf_and_says_where(bundled_run):
     folder, result = bundled_run
     assert result.returncode == 0, result.stderr
-    for suffix in ("html", "pdf"):
-        path = folder / "out" / "default" / f"2025-03-12.{suffix}"
-        assert path.is_file()
-        assert f"wrote {path}" in result.stdout
+    for audience, suffixes in (("analyst", "html pdf"), ("executive", "html pdf"), ("newsletter", "html")):
+        for suffix in suffixes.split():
+            path = folder / "out" / audience / f"2025-03-12.{suffix}"
+            assert path.is_file()
+            assert f"wrote {path}" in result.stdout
 
 
 def test_the_pdf_holds_sections_merged_stories_and_the_seed_summary(bundled_run):
     folder, _ = bundled_run
-    text = " ".join(pdf_text(folder / "out" / "default" / "2025-03-12.pdf").split())
+    text = " ".join(pdf_text(folder / "out" / "analyst" / "2025-03-12.pdf").split())
     for section in ("World", "Business & Economy", "Technology", "Climate & Energy", "Sport"):
         assert section in text
     assert "Morning Briefing" in text and "Wednesday 12 March 2025" in text
@@ -43,7 +44,7 @@ def test_the_pdf_holds_sections_merged_stories_and_the_seed_summary(bundled_run)
 
 def test_the_pdf_links_work(bundled_run):
     folder, _ = bundled_run
-    reader = PdfReader(folder / "out" / "default" / "2025-03-12.pdf")
+    reader = PdfReader(folder / "out" / "analyst" / "2025-03-12.pdf")
     uris = {annotation.get_object()["/A"].get("/URI")
             for page in reader.pages for annotation in page.get("/Annots", [])
             if annotation.get_object().get("/A")}
@@ -69,7 +70,7 @@ def test_an_empty_folder_gets_a_briefing_from_the_bundled_seeds(tmp_path):
     result = run_cli("run", "--format", "html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "bundled sample articles" in result.stderr
-    (written,) = (tmp_path / "out" / "default").iterdir()
+    (written,) = (tmp_path / "out" / "analyst").iterdir()
     assert written.suffix == ".html"
     assert "Also reported by" in written.read_text(encoding="utf-8")
 
@@ -77,7 +78,7 @@ def test_an_empty_folder_gets_a_briefing_from_the_bundled_seeds(tmp_path):
 def test_flags_override_output_folder_and_formats(tmp_path):
     result = run_cli("run", "--out", "elsewhere", "--format", "pdf", "--date", "2025-01-02", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert [p.name for p in (tmp_path / "elsewhere" / "default").iterdir()] == ["2025-01-02.pdf"]
+    assert [p.name for p in (tmp_path / "elsewhere" / "analyst").iterdir()] == ["2025-01-02.pdf"]
 
 
 def test_a_bad_config_exits_non_zero_naming_file_and_key(tmp_path):

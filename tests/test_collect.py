@@ -267,7 +267,7 @@ output: {{formats: [html]}}
     again = run_cli("run", "--date", "2026-03-03", cwd=tmp_path)
     assert "0 stories from 0 articles" in again.stdout and "Nothing new since the last briefing" in again.stdout
     rebuilt = run_cli("run", "--date", "2026-03-04", "--since", "2026-01-01", "--no-collect", cwd=tmp_path)
-    assert "1 stories from 1 articles" in rebuilt.stdout
+    assert "1 story from 1 article" in rebuilt.stdout
 
 
 def test_a_corrupt_state_file_stops_the_run_with_a_clear_error(tmp_path):

@@ -110,3 +110,28 @@ def test_fetch_settings_are_checked(tmp_path):
 def test_state_defaults_next_to_the_config(tmp_path):
     config = load_config(write_config(tmp_path, "title: T\n"))
     assert config.state == tmp_path.resolve() / "briefing-state.sqlite"
+
+
+def test_audience_values_are_checked_with_their_line(tmp_path):
+    path = write_config(tmp_path, """
+        audiences:
+          - name: Exec Team
+          - name: desk
+            timezone: Europe/Berlinn
+            schedule: "0 25 * * *"
+            recipients: [not-an-address]
+          - name: desk
+    """)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert "line 3, audiences.0.name: String should match pattern" in message
+    assert "line 5, audiences.1.timezone: Value error, 'Europe/Berlinn' is not a time zone name" in message
+    assert "line 6, audiences.1.schedule: Value error, '0 25 * * *' is not a cron line" in message
+    assert "line 7, audiences.1.recipients: Value error, 'not-an-address' is not an email address" in message
+
+
+def test_audience_names_must_differ(tmp_path):
+    path = write_config(tmp_path, "audiences:\n  - name: desk\n  - name: desk\n")
+    with pytest.raises(ConfigError, match="audience names must differ; repeated: desk"):
+        load_config(path)

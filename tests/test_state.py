@@ -101,3 +101,16 @@ def test_a_newer_schema_is_refused(tmp_path):
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     with pytest.raises(StateError, match="newer briefing"):
         open_store(path)
+
+
+def test_articles_left_out_are_not_offered_again_nor_counted_delivered(tmp_path):
+    a, b = make_article(id="a"), make_article(id="b")
+    with open_store(tmp_path / "s.sqlite") as store:
+        store.store_articles([a, b], "src", T0)
+        store.record_briefing("exec", "2026-03-01", [a.id], [], T0, left_out=[b.id])
+        assert store.undelivered("exec") == []
+        assert store.delivered_ids("exec") == {a.id}
+        assert [x.id for x in store.delivered_on("exec", "2026-03-01")] == [a.id]
+        # A later briefing that does deliver it (e.g. with --since) records the delivery.
+        store.record_briefing("exec", "2026-03-02", [b.id], [], T0)
+        assert store.delivered_ids("exec") == {a.id, b.id}

@@ -44,4 +44,4 @@ def test_the_installed_wheel_runs_in_an_empty_folder(wheel, tmp_path):
     result = subprocess.run([sys.executable, "-m", "briefing", "run", "--date", "2025-03-12"],
                             cwd=empty, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert (empty / "out" / "default" / "2025-03-12.pdf").stat().st_size > 10_000
+    assert (empty / "out" / "analyst" / "2025-03-12.pdf").stat().st_size > 10_000
