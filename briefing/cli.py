@@ -19,7 +19,8 @@ from .errors import BriefingError
 from .collect import collect as collect_sources
 from .collect import expand_sources
 from .model import Problem
-from .pipeline import preview_edition, template_search_path, template_sets
+from .errors import DeliveryError
+from .pipeline import preview_edition, resend, template_search_path, template_sets
 from .pipeline import run as run_pipeline
 from .templates import copy_template_set, resolve_template_files
 from .state import open_store
@@ -50,14 +51,16 @@ _CONFIG_OPTION = click.option(
               help="Take every stored article published since then (UTC), delivered before or not.")
 @click.option("--no-collect", is_flag=True, help="Do not read the sources first; use only what is stored.")
 @click.option("--audience", "audiences", multiple=True, help="Only this audience (repeatable; default: all).")
+@click.option("--send", is_flag=True, help="Email each audience that has recipients (see email: in the config).")
 def run(config_path: Path | None, out: Path | None, formats: str | None, on, since, no_collect: bool,
-        audiences: tuple[str, ...]) -> None:
+        audiences: tuple[str, ...], send: bool) -> None:
     """Collect, then build each audience's briefing from everything new since its last one."""
     with _reporting_errors():
         config = _config_with_flags(_load(config_path), out, formats)
         result = run_pipeline(
             config, on.date() if on else None, progress=_ProgressBar(), audiences=audiences or None,
             since=since.replace(tzinfo=timezone.utc) if since else None, collect_first=not no_collect,
+            send=send,
         )
     for problem in result.briefing.problems:
         click.secho(f"warning: {_describe(problem)}", fg="yellow", err=True)
@@ -70,6 +73,23 @@ def run(config_path: Path | None, out: Path | None, formats: str | None, on, sin
             click.echo("  Nothing new since the last briefing. Use --since YYYY-MM-DD to include earlier articles.")
         for path in edition.written:
             click.echo(f"  wrote {path}")
+        if edition.email:
+            click.secho(f"  email: {edition.email}", fg="red" if edition.error else None)
+    if result.failed:
+        click.secho(f"error: {len(result.failed)} audience(s) not delivered; their articles stay undelivered "
+                    "and come in the next run.", fg="red", err=True)
+        sys.exit(DeliveryError.exit_code)
+
+
+@main.command()
+@_CONFIG_OPTION
+@click.option("--audience", required=True, help="The audience whose briefing to send.")
+@click.option("--date", "on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Its date, YYYY-MM-DD.")
+def send(config_path: Path | None, audience: str, on) -> None:
+    """Send an archived briefing by email again, on purpose (a new message, even if sent before)."""
+    with _reporting_errors():
+        edition = resend(_load(config_path), audience, on.date())
+    click.echo(f"{audience}: {on.date()}: {edition.email}")
 
 
 @main.command()

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 from .resources import bundled_config_file, bundled_seeds_dir
 
-SUMMARY_ALGORITHMS = ("lexrank", "luhn", "lsa", "textrank", "sumbasic", "kl", "lead")
+SUMMARY_ALGORITHMS = ("briefing", "lexrank", "luhn", "lsa", "textrank", "sumbasic", "kl", "lead")
 
 
 class _Schema(BaseModel):
@@ -86,15 +86,23 @@ class FetchConfig(_Schema):
 
 class SummaryConfig(_Schema):
     algorithm: Literal[SUMMARY_ALGORITHMS] = Field(  # type: ignore[valid-type]
-        "lexrank", description="Extractive method: " + ", ".join(SUMMARY_ALGORITHMS) + "."
+        "briefing", description="Extractive method: " + ", ".join(SUMMARY_ALGORITHMS) + "."
     )
-    sentences: int = Field(3, ge=1, le=20, description="Sentences per article summary.")
+    words: int = Field(
+        50, ge=0, le=1000,
+        description="Word budget of an article summary: whole sentences up to this many words (0: no budget).",
+    )
+    sentences: int = Field(3, ge=1, le=20, description="At most this many sentences per article summary.")
     keep_lede: bool = Field(
         True, description="Open every summary with the article's first sentence, which sets the scene."
     )
     max_input_sentences: int = Field(
         80, ge=3, le=1000,
         description="Only the first N sentences are read, so a huge article is summarised in bounded time.",
+    )
+    overview_words: int = Field(
+        80, ge=10, le=1000,
+        description="Word budget of a story's overview drawn from all of its articles.",
     )
 
 
@@ -121,6 +129,46 @@ class GroupingConfig(_Schema):
 class OutputConfig(_Schema):
     dir: Path = Field(Path("out"), description="Briefings go to <dir>/<audience>/<date>.<format>.")
     formats: tuple[Literal["html", "pdf"], ...] = Field(("html", "pdf"), min_length=1)
+    keep_days: int | None = Field(
+        None, ge=1, description="Delete archived briefings older than N days (default: keep them all)."
+    )
+
+
+class EmailConfig(_Schema):
+    host: str | None = Field(None, description="SMTP server; null turns email off.")
+    port: int | None = Field(None, ge=1, le=65535, description="Default: 587 for starttls, 465 for ssl, 25 for none.")
+    security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="starttls or ssl (the certificate is always verified), or none (a local relay)."
+    )
+    ca_file: Path | None = Field(None, description="PEM certificates to trust for the server (a private CA).")
+    username_env: str | None = Field(None, description="Name of the environment variable holding the user name.")
+    password_env: str | None = Field(None, description="Name of the environment variable holding the password.")
+    sender: str = Field("briefing@localhost", description="The From address, e.g. 'Desk <desk@example.org>'.")
+    max_attachment_mb: float = Field(
+        10, gt=0, description="A larger PDF is not attached; the message says where it is instead."
+    )
+    archive_url: str | None = Field(
+        None, description="Where out/ is published (https://...), to link a PDF too large to attach."
+    )
+    retries: int = Field(3, ge=0, le=20, description="Retries after temporary failures (4xx, disconnects).")
+    retry_backoff_seconds: float = Field(5, ge=0, le=3600, description="First pause before a retry; doubles.")
+    timeout_seconds: float = Field(60, gt=0, le=600)
+
+    @property
+    def enabled(self) -> bool:
+        return self.host is not None
+
+
+class SchedulerConfig(_Schema):
+    collect_every_minutes: int | None = Field(
+        60, ge=1, description="Collect from all sources this often between briefings; null: only at briefing time."
+    )
+    misfire_grace_hours: float = Field(
+        36, gt=0, description="A briefing missed while the scheduler was down runs on restart if at most this late."
+    )
+    job_deadline_minutes: float = Field(
+        30, gt=0, description="A job still running after this long is stopped, so the next one still runs."
+    )
 
 
 _AUDIENCE_NAME = r"^[a-z0-9][a-z0-9_-]*$"
@@ -220,6 +268,8 @@ class Config(_Schema):
     output: OutputConfig = OutputConfig()
     templates: Path | None = Field(None, description="A folder whose templates override the bundled ones.")
     fetch: FetchConfig = FetchConfig()
+    email: EmailConfig = EmailConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
     audience_defaults: AudienceSettings = AudienceSettings()
     audiences: tuple[AudienceConfig, ...] = Field(
         (AudienceConfig(name="default"),), min_length=1,
@@ -286,6 +336,8 @@ class Config(_Schema):
             "state": resolve(self.state),
             "output": self.output.model_copy(update={"dir": resolve(self.output.dir)}),
             "templates": resolve(self.templates) if self.templates else None,
+            "email": self.email.model_copy(
+                update={"ca_file": resolve(self.email.ca_file) if self.email.ca_file else None}),
         })
 
 

@@ -1,11 +1,13 @@
-"""Deliver: write each rendered briefing into the archive folder, atomically."""
+"""Deliver: write each rendered briefing into the archive folder, atomically; list and prune the archive."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from .errors import DeliveryError
@@ -23,6 +25,52 @@ def write_archive(rendered: Rendered, folder: Path, on: date, formats: Iterable[
         _write_atomically(target, content)
         written.append(target)
     return written
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """One date's briefing in an audience's archive folder, with the files it has."""
+
+    date: date
+    files: tuple[Path, ...]
+
+    def file(self, suffix: str) -> Path | None:
+        return next((f for f in self.files if f.suffix == f".{suffix}"), None)
+
+
+_DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(html|pdf)$")
+MAIL_FOLDER = ".mail"
+
+
+def archive_entries(folder: Path) -> list[ArchiveEntry]:
+    """Every dated briefing in the folder, newest first."""
+    by_date: dict[date, list[Path]] = {}
+    for path in folder.iterdir() if folder.is_dir() else ():
+        match = _DATED.match(path.name)
+        if match:
+            by_date.setdefault(date.fromisoformat(match.group(1)), []).append(path)
+    return [ArchiveEntry(day, tuple(sorted(by_date[day]))) for day in sorted(by_date, reverse=True)]
+
+
+def prune_archive(folder: Path, keep_days: int, today: date) -> list[Path]:
+    """Delete the briefings (and their mail copies) dated more than `keep_days` days before today."""
+    oldest = today - timedelta(days=keep_days - 1)
+    removed = []
+    for entry in archive_entries(folder):
+        if entry.date >= oldest:
+            continue
+        mail = folder / MAIL_FOLDER
+        extra = list(mail.glob(f"{entry.date.isoformat()}.*")) if mail.is_dir() else []
+        for path in [*entry.files, *extra]:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def write_file(target: Path, content: bytes) -> Path:
+    """Write one file atomically (a reader never sees half of it)."""
+    _write_atomically(target, content)
+    return target
 
 
 def write_preview(html: str, folder: Path) -> Path:

@@ -26,6 +26,7 @@ class SummarySentence:
 
     text: str
     position: int
+    article_id: str | None = None  # the article it came from, in an overview drawn from several
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,12 +15,13 @@ from pathlib import Path
 from .collect import Clock, CollectReport, collect, expand_sources, utc_now
 from .audience import source_keys, tailor
 from .config import Audience, Config
-from .errors import ConfigError
-from .deliver import write_archive, write_preview
+from .errors import ConfigError, DeliveryError
+from .mail import Letter, compose, message_id, send_key, send_message
+from .deliver import MAIL_FOLDER, archive_entries, prune_archive, write_archive, write_file, write_preview
 from .group import build_sections, merge_stories
 from .model import Article, Briefing, Problem
 from .quotes import key_quotes
-from .render import render, render_html, template_environment
+from .render import MAIN_TEMPLATE, Rendered, render, render_html, render_page, template_environment
 from .resources import bundled_templates_dir
 from .state import Store, open_store
 from .summarise import summarise_all
@@ -30,11 +34,14 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Edition:
-    """One audience's briefing and the files written for it."""
+    """One audience's briefing, the files written for it, and what happened to its email."""
 
     audience: Audience
     briefing: Briefing
     written: tuple[Path, ...]
+    email: str | None = None  # "sent to N recipients", "already sent", "not sent: ..." or None when not emailed
+    error: str | None = None  # delivery failed: its articles were not marked delivered
+    delivered: bool = True
 
 
 @dataclass
@@ -52,6 +59,10 @@ class RunResult:
     def written(self) -> list[Path]:
         return [path for edition in self.editions for path in edition.written]
 
+    @property
+    def failed(self) -> list[Edition]:
+        return [e for e in self.editions if e.error]
+
 
 def run(
     config: Config,
@@ -61,12 +72,15 @@ def run(
     audiences: Sequence[str] | None = None,
     since: datetime | None = None,
     collect_first: bool = True,
+    send: bool = False,
     now: Clock = utc_now,
 ) -> RunResult:
     """Collect, then build each audience's briefing for `on` (default: today) from what it has not had yet.
 
-    `since` takes every stored article published since then instead, delivered or not. An
-    audience's articles are marked delivered only once every file of its briefing is written.
+    `since` takes every stored article published since then instead, delivered or not. With
+    `send`, audiences that have recipients get it by email. An audience's articles are marked
+    delivered only once its files are written and, where it is emailed, the server accepted it.
+    A failing audience does not stop the others.
     """
     on = on or now().date()
     chosen = [config.audience(name) for name in audiences] if audiences else config.resolved_audiences()
@@ -77,7 +91,7 @@ def run(
             with _timed(timings, "collect"):
                 report = collect(config, store, now=now)
         problems = report.as_problems() if report else _known_problems(store, config)
-        editions = [_edition(config, audience, store, on, since, problems, progress, timings, now)
+        editions = [_edition(config, audience, store, on, since, problems, progress, timings, now, send)
                     for audience in chosen]
     return RunResult(editions, timings, report)
 
@@ -98,19 +112,135 @@ def preview_edition(config: Config, audience_name: str, on: date, now: Clock = u
     return write_preview(html, config.output.dir / audience.name)
 
 
+def resend(config: Config, audience_name: str, on: date, now: Clock = utc_now) -> Edition:
+    """Send the archived email of an audience's briefing again, on purpose, with a new Message-ID.
+
+    If that briefing's articles were never marked delivered (it was built without --send),
+    they are marked now that the server accepted it.
+    """
+    audience = config.audience(audience_name)
+    if not (config.email.enabled and audience.recipients):
+        raise ConfigError(f"audience {audience.name!r} has no email: set email.host and the audience's recipients.")
+    folder = config.output.dir / audience.name
+    saved = folder / MAIL_FOLDER / f"{on.isoformat()}.eml"
+    if not saved.is_file():
+        raise DeliveryError(f"{saved}: no email was prepared for {audience.name} on {on}; run that briefing first.")
+    message = email.message_from_bytes(saved.read_bytes(), policy=email.policy.default)
+    key = send_key(audience.name, on.isoformat())
+    record = SavedEdition.read(saved.with_suffix(".json"))
+    with open_store(config.state) as store:
+        status = _send(config, audience, store, message, key, on, now, force=True)
+        store.record_briefing(audience.name, on.isoformat(), record.delivered, record.files, now(),
+                              left_out=record.left_out)
+    briefing = Briefing(audience.title, audience.name, on, (), now())
+    return Edition(audience, briefing, (saved,), email=status)
+
+
 def _edition(config: Config, audience: Audience, store: Store, on: date, since: datetime | None,
              problems: Sequence[Problem], progress: Progress | None, timings: dict[str, float],
-             now: Clock) -> Edition:
+             now: Clock, send: bool) -> Edition:
     articles = select_articles(store, config, audience, on, since)
     briefing, left_out = build_briefing(config, audience, articles, problems, on, progress, timings)
+    emailed = config.email.enabled and bool(audience.recipients)
+    folder = config.output.dir / audience.name
     with _timed(timings, "render"):
         env = template_environment(template_search_path(config, audience))
         rendered = render(briefing, env, pdf="pdf" in audience.formats)
     with _timed(timings, "deliver"):
-        written = write_archive(rendered, config.output.dir / audience.name, on, audience.formats)
-        store.record_briefing(audience.name, on.isoformat(), briefing_article_ids(briefing), written, now(),
-                              left_out=left_out)
-    return Edition(audience, briefing, tuple(written))
+        written = write_archive(rendered, folder, on, audience.formats)
+        _update_archive(config, audience, env, folder, on)
+        delivered_ids = briefing_article_ids(briefing)
+        email_status = error = None
+        if emailed:
+            message = _prepare_email(config, audience, briefing, rendered, on)
+            saved = write_file(folder / MAIL_FOLDER / f"{on.isoformat()}.eml", bytes(message))
+            SavedEdition(tuple(delivered_ids), tuple(left_out), tuple(written)).write(saved.with_suffix(".json"))
+            if not send:
+                email_status = "not sent (use --send); its articles stay undelivered for the emailed briefing"
+                return Edition(audience, briefing, tuple(written), email=email_status, delivered=False)
+            try:
+                email_status = _send(config, audience, store, message, send_key(audience.name, on.isoformat()),
+                                     on, now, force=False)
+            except DeliveryError as exc:
+                error = str(exc)
+                return Edition(audience, briefing, tuple(written), email=f"not sent: {exc}", error=error,
+                               delivered=False)
+        store.record_briefing(audience.name, on.isoformat(), delivered_ids, written, now(), left_out=left_out)
+    return Edition(audience, briefing, tuple(written), email=email_status)
+
+
+def _update_archive(config: Config, audience: Audience, env, folder: Path, on: date) -> None:
+    if config.output.keep_days:
+        prune_archive(folder, config.output.keep_days, on)
+    index = render_page(env, "archive.html", title=audience.title, audience=audience.name,
+                        entries=archive_entries(folder), keep_days=config.output.keep_days)
+    write_file(folder / "index.html", index.encode("utf-8"))
+
+
+def _prepare_email(config: Config, audience: Audience, briefing: Briefing, rendered: Rendered, on: date):
+    """The message for this edition, composed once and archived, so a resend is the same message."""
+    env = template_environment(_email_search_path(config, audience))
+    location = (f"{config.email.archive_url.rstrip('/')}/{audience.name}/{on.isoformat()}.pdf"
+                if config.email.archive_url else None)
+    letter = Letter(
+        subject=f"{briefing.title}, {on:%A} {on.day} {on:%B %Y}",
+        html=render_page(env, MAIN_TEMPLATE, briefing=briefing),
+        text=render_page(env, "briefing.txt", briefing=briefing),
+        pdf=rendered.pdf,
+        pdf_name=f"{audience.name}-{on.isoformat()}.pdf",
+        pdf_location=location,
+    )
+    key = send_key(audience.name, on.isoformat())
+    return compose(letter, config.email, audience.recipients, key, message_id(key, config.email.sender))
+
+
+def _send(config: Config, audience: Audience, store: Store, message, key: str, on: date, now: Clock,
+          *, force: bool) -> str:
+    """Send unless this key was already accepted; a restart reuses the Message-ID of an unfinished send."""
+    record = store.send_record(key)
+    if record and record.status == "sent" and not force:
+        return f"already sent on {record.updated:%Y-%m-%d %H:%M} UTC"
+    msgid = record.message_id if record and not force else message_id(
+        key, config.email.sender, f".{int(now().timestamp())}" if force else "")
+    message.replace_header("Message-ID", msgid)
+    store.begin_send(key, audience.name, on.isoformat(), msgid, audience.recipients, now())
+    try:
+        outcome = send_message(message, config.email, audience.recipients)
+    except DeliveryError as exc:
+        store.finish_send(key, sent=False, attempts=config.email.retries + 1, at=now(), error=str(exc))
+        raise
+    store.finish_send(key, sent=True, attempts=outcome.attempts, at=now())
+    refused = f"; refused: {', '.join(f'{a} ({r})' for a, r in outcome.refused.items())}" if outcome.refused else ""
+    accepted = len(audience.recipients) - len(outcome.refused)
+    return f"sent to {accepted} recipient{'s' if accepted != 1 else ''}{refused}"
+
+
+def _email_search_path(config: Config, audience: Audience) -> list[Path]:
+    """The audience's own search path when its set is the email set, else the email set's."""
+    if audience.template_set == "email":
+        return template_search_path(config, audience)
+    return template_search_path(config, replace(audience, name="email", template_set="email"))
+
+
+@dataclass(frozen=True)
+class SavedEdition:
+    """Beside an archived email: which articles it delivers, so a later resend can mark them."""
+
+    delivered: tuple[str, ...]
+    left_out: tuple[str, ...]
+    files: tuple[Path, ...]
+
+    def write(self, path: Path) -> None:
+        data = {"delivered": self.delivered, "left_out": self.left_out, "files": [str(f) for f in self.files]}
+        write_file(path, json.dumps(data).encode("utf-8"))
+
+    @classmethod
+    def read(cls, path: Path) -> SavedEdition:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls((), (), ())
+        return cls(tuple(data["delivered"]), tuple(data["left_out"]), tuple(Path(f) for f in data["files"]))
 
 
 def build_briefing(

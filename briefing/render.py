@@ -33,9 +33,13 @@ MAIN_TEMPLATE = "briefing.html"
 _LINK_SCHEMES = {"http", "https"}
 # A number with what makes it a figure: "$2.6 billion", "18%", "1.4-gigawatt", "2,000", "5–4".
 _FIGURE = re.compile(
-    r"(?<![\w.])(?:[$€£¥]\s?)?\d[\d,.]*(?:[–-]\d[\d,.]*)?"
-    r"(?:\s?(?:%|per ?cent|percent|million|billion|trillion|bn|m\b|km|GW|MW|kWh|kg|points?|-[a-z]+))?"
+    r"(?<![\w.])(?:[$€£¥]\s?)?\d(?:[\d,.]*\d)?(?:[–:-]\d(?:[\d,.]*\d)?)?"
+    r"(?:\s?(?:%|per ?cent|percent|million|billion|trillion|bn|m\b|km|GW|MW|kWh|kg|points?|-[a-z]+))?(?!\w)"
 )
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
+          r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b")
+_MONTH_BEFORE = re.compile(_MONTH + r"\.?\s*$")
+_MONTH_AFTER = re.compile(r"\s*" + _MONTH)
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ def template_environment(search_path: list[Path]) -> jinja2.Environment:
     """Templates are looked up in order: the first folder holding a file of that name wins."""
     env = jinja2.Environment(
         loader=TemplateLoader(search_path, bundled_templates_dir()),
-        autoescape=True,
+        # Article text is untrusted: escaped in every template but plain-text ones (briefing.txt).
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -85,9 +90,14 @@ def render(briefing: Briefing, env: jinja2.Environment, *, pdf: bool) -> Rendere
 
 
 def render_html(briefing: Briefing, env: jinja2.Environment) -> str:
+    return render_page(env, MAIN_TEMPLATE, briefing=briefing)
+
+
+def render_page(env: jinja2.Environment, template: str, **context: object) -> str:
+    """Render one template; any error becomes a RenderError naming the template file and line."""
     folders = template_folders(env)
     try:
-        return env.get_template(MAIN_TEMPLATE).render(briefing=briefing)
+        return env.get_template(template).render(**context)
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from exc
     except jinja2.TemplateNotFound as exc:
@@ -99,7 +109,7 @@ def render_html(briefing: Briefing, env: jinja2.Environment) -> str:
         ) from exc
     except RecursionError as exc:
         frame = _template_frame(exc, folders)
-        name = Path(frame.filename).name if frame else MAIN_TEMPLATE
+        name = Path(frame.filename).name if frame else template
         raise RenderError(
             f"{_template_location(exc, folders) or name}: the template extends or includes itself. To build "
             f"on the bundled file of that name, name it with its set: {{% extends \"default/{name}\" %}}"
@@ -154,23 +164,40 @@ def within(sentences: Iterable[SummarySentence | str], limit: int) -> str:
         if len(joined) <= limit:
             text = joined
         elif not text:
-            return piece[:limit].rsplit(None, 1)[0].rstrip(",;:–—-") + "…"
+            return _cut_at_word(piece, limit)
         else:
             break
     return text
 
 
+def _cut_at_word(text: str, limit: int) -> str:
+    cut = text[:limit - 1]  # room for the ellipsis
+    if text[limit - 1:limit].isalnum() and cut[-1:].isalnum() and " " in cut:
+        cut = cut.rsplit(None, 1)[0]  # not half a word
+    return cut.rstrip(" ,;:–—-") + "…"
+
+
 def mark_figures(text: str) -> Markup:
-    """The text, escaped, with each figure ('18%', '$2.6 billion') in <strong class="figure">."""
+    """The text, escaped, with each figure ('18%', '$2.6 billion') in <strong class="figure">; not dates."""
     parts, last = [], 0
     for match in _FIGURE.finditer(text):
-        if not any(ch.isdigit() for ch in match.group()):
+        if _is_date(text, match):
             continue
         parts.append(escape(text[last:match.start()]))
         parts.append(Markup('<strong class="figure">%s</strong>') % match.group())
         last = match.end()
     parts.append(escape(text[last:]))
     return Markup("").join(parts)
+
+
+def _is_date(text: str, match: re.Match) -> bool:
+    """A bare year ('in 2004') or day of a month ('March 12'), not a quantity."""
+    figure = match.group()
+    if not figure.isdigit():
+        return False
+    if 1900 <= int(figure) <= 2100:
+        return True
+    return bool(_MONTH_BEFORE.search(text, 0, match.start()) or _MONTH_AFTER.match(text, match.end()))
 
 
 def outlet_counts(briefing: Briefing) -> list[tuple[str, int]]:

@@ -1,4 +1,4 @@
-"""Sentence splitting for news prose, and the tokenizer object that sumy needs.
+"""Sentence splitting for news prose, the words a summariser compares, and sumy's tokenizer object.
 
 sumy's stock tokenizer needs NLTK's punkt data, which cannot be downloaded at run time;
 sentencex is rule-based, fast and offline. It breaks inside a multi-sentence quotation,
@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 import sentencex
+from sumy.nlp.stemmers import Stemmer, null_stemmer
+from sumy.utils import get_stop_words
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _MAX_JOINED = 5  # a stray quote mark must not swallow the rest of the article
+# "(CNN) -- ", "LONDON, England (CNN) -- ", "PARIS (Reuters) - ": who filed it and from where, not news.
+_AGENCIES = r"CNN|AP|Reuters|AFP|UPI|dpa|DPA|Bloomberg|PA|Xinhua|EFE|ANSA|Kyodo|Yonhap|TASS|ANI|IANS"
+_DATELINE = re.compile(rf"^(?:[^\W\d_][^()\n]{{0,60}}?\s*)?\((?:{_AGENCIES})(?: [A-Z][\w ]{{0,20}})?\)\s*(?:[-—–]{{1,2}}\s*)?")
+_MAX_TERM_CHARS = 3000  # a "sentence" with no full stop in it is compared by its head only
 
 _SUMY_LANGUAGES = {
     "en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
@@ -63,6 +70,36 @@ def _quote_is_open(text: str) -> bool:
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text)
+
+
+def strip_dateline(sentence: str) -> str:
+    """'LONDON (Reuters) - Shares fell.' → 'Shares fell.'; a sentence that is only a dateline stays."""
+    rest = _DATELINE.sub("", sentence, count=1)
+    return rest if words(rest) else sentence
+
+
+def content_terms(sentence: str, language: str = "en") -> frozenset[str]:
+    """The stems of a sentence's words that carry content: no stop words, no bare numbers."""
+    stem, stop_words = _stemmer_and_stop_words(sumy_language(language))
+    found = set()
+    for word in _WORD.findall(sentence[:_MAX_TERM_CHARS].lower()):
+        if word not in stop_words and not word.isdigit() and len(word) > 1:
+            found.add(stem(word))
+    return frozenset(found)
+
+
+@lru_cache(maxsize=None)
+def _stemmer_and_stop_words(sumy_language_name: str):
+    try:
+        stemmer = Stemmer(sumy_language_name)
+    except LookupError:
+        stemmer = null_stemmer
+    try:
+        stop_words = frozenset(get_stop_words(sumy_language_name))
+    except LookupError:
+        stop_words = frozenset()
+    # Stemming is the costly step, and news repeats its words: each word is stemmed once.
+    return lru_cache(maxsize=200_000)(stemmer), stop_words
 
 
 class SumyTokenizer:

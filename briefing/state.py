@@ -73,6 +73,17 @@ CREATE TABLE deliveries (
     PRIMARY KEY (audience, article_id)
 );
 CREATE INDEX deliveries_briefing ON deliveries (briefing_id);
+CREATE TABLE sends (
+    key TEXT PRIMARY KEY,
+    audience TEXT NOT NULL,
+    date TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated TEXT NOT NULL,
+    error TEXT
+);
 """
 
 
@@ -103,6 +114,21 @@ class StoreOutcome:
     new: tuple[str, ...]
     updated: tuple[str, ...]
     unchanged: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """One email send of one audience's briefing for one date, keyed so that a restart does not repeat it."""
+
+    key: str
+    audience: str
+    date: str
+    message_id: str
+    recipients: tuple[str, ...]
+    status: str  # sending (begun, outcome unknown), sent (accepted by the server), failed
+    attempts: int
+    updated: datetime
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -263,6 +289,35 @@ class Store:
         rows = self._db.execute(
             "SELECT article_id FROM deliveries WHERE audience = ? AND status = 'delivered'", (audience,))
         return {r[0] for r in rows}
+
+    # Email sends
+
+    def send_record(self, key: str) -> SendRecord | None:
+        row = self._db.execute(
+            "SELECT key, audience, date, message_id, recipients, status, attempts, updated, error "
+            "FROM sends WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        return SendRecord(row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), row[5], row[6],
+                          _parse(row[7]), row[8])  # type: ignore[arg-type]
+
+    def begin_send(self, key: str, audience: str, day: str, message_id: str, recipients: Sequence[str],
+                   at: datetime) -> None:
+        """Note that a send is starting, before the first byte goes out: a crash leaves it 'sending'."""
+        with self._write():
+            self._db.execute(
+                "INSERT INTO sends (key, audience, date, message_id, recipients, status, attempts, updated) "
+                "VALUES (?,?,?,?,?,'sending',0,?) ON CONFLICT (key) DO UPDATE SET status='sending', "
+                "recipients=excluded.recipients, updated=excluded.updated, error=NULL",
+                (key, audience, day, message_id, json.dumps(list(recipients)), _iso(at)),
+            )
+
+    def finish_send(self, key: str, *, sent: bool, attempts: int, at: datetime, error: str | None = None) -> None:
+        with self._write():
+            self._db.execute(
+                "UPDATE sends SET status=?, attempts=attempts+?, updated=?, error=? WHERE key=?",
+                ("sent" if sent else "failed", attempts, _iso(at), error, key),
+            )
 
     # Sources
 

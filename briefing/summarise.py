@@ -1,12 +1,34 @@
-"""Summarise: extractive summaries with sumy, fully offline, in bounded time per article."""
+"""Summarise: extractive summaries, fully offline, in bounded time per article.
+
+The default method, "briefing", takes whole sentences within a word budget. Each sentence scores
+
+    (position prior + centrality − quote penalty) / words ** length exponent
+
+- position prior, 1 / (1 + position) ** a: news puts what matters first;
+- centrality, 0 to 1: how much of the article's core vocabulary the sentence holds. The core is
+  the few content-word stems (sumy's stemmer and stop words) found in the most sentences, each
+  counting by that number of sentences;
+- quote penalty: a direct quotation is colour, seldom the news itself;
+- words ** length exponent: a long sentence must earn the share of the budget it takes.
+
+Sentences are taken best first while they fit the budget, skipping any too short to say much and
+any that repeats one already taken; they are shown in article order, each with its position.
+sumy's own methods and the lead remain available; every method reads only the first
+`max_input_sentences` sentences, so any article is summarised in bounded time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
-
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer, null_stemmer
 from sumy.summarizers.kl import KLSummarizer
@@ -19,7 +41,7 @@ from sumy.utils import get_stop_words
 
 from .config import SummaryConfig
 from .model import Article, Summary, SummarySentence
-from .sentences import SumyTokenizer, split_sentences
+from .sentences import SumyTokenizer, content_terms, split_sentences, strip_dateline
 
 _SUMY_CLASSES = {
     "lexrank": LexRankSummarizer,
@@ -31,41 +53,192 @@ _SUMY_CLASSES = {
 }
 # Splitting is linear, but only the head of a huge text is worth splitting at all.
 _MAX_CHARS_PER_SENTENCE_READ = 2000
+# Part of every cache key: bump it when a method comes to choose differently, so old summaries are redone.
+METHOD_VERSION = 1
+_QUOTE_MARKS = ('"', "“", "”", "«", "»")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the "briefing" method scores sentences; the defaults were chosen on CNN articles 1-500
+    (benchmarks/summary_quality.py --tune)."""
+
+    position_exponent: float = 0.75  # a in 1 / (1 + position) ** a
+    centrality: float = 0.6  # weight of centrality (0-1) against the position prior (1 for the first)
+    keywords: int = 20  # how many of the most widespread stems make the article's core vocabulary
+    quote_penalty: float = 0.1
+    length_exponent: float = 0.15
+    min_words: int = 8  # shorter sentences are taken only when no longer one is left
+    redundancy: float = 0.7  # a sentence sharing more than this (cosine of stems) with a chosen one is skipped
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+class SummaryCache(Protocol):
+    """Where summaries of unchanged articles are kept between runs (the state store implements it).
+
+    `content_key` is `summary_key(article, settings)`: it changes whenever the article's title or
+    text, its language, the summary settings or `METHOD_VERSION` change.
+    """
+
+    def get(self, article_id: str, content_key: str) -> Summary | None: ...
+
+    def put(self, article_id: str, content_key: str, summary: Summary) -> None: ...
 
 
 def summarise(article: Article, settings: SummaryConfig) -> Summary:
-    """Pick the article's most central sentences, each kept with its position in the article."""
+    """Pick the article's summary sentences, each kept with its position in the article, in article order."""
     sentences = leading_sentences(article.text, article.language, settings.max_input_sentences)
-    if settings.algorithm == "lead" or len(sentences) <= settings.sentences:
-        chosen = list(range(min(settings.sentences, len(sentences))))
+    budget, count = settings.words, settings.sentences
+    if settings.algorithm == "briefing":
+        chosen = choose_sentences(sentences, article.language, budget, count, settings.keep_lede)
+    elif settings.algorithm == "lead" or len(sentences) <= count:
+        chosen = _fitting(list(range(min(count, len(sentences)))), sentences, budget, contiguous=True)
     elif settings.keep_lede:
-        rest = _rank_with_sumy(sentences[1:], article.language, settings.algorithm, settings.sentences - 1)
-        chosen = [0, *(i + 1 for i in rest)]
+        rest = _rank_with_sumy(sentences[1:], article.language, settings.algorithm, count - 1)
+        chosen = _fitting([0, *(i + 1 for i in rest)], sentences, budget)
     else:
-        chosen = _rank_with_sumy(sentences, article.language, settings.algorithm, settings.sentences)
+        chosen = _fitting(_rank_with_sumy(sentences, article.language, settings.algorithm, count), sentences, budget)
     return Summary(
         article_id=article.id,
-        sentences=tuple(SummarySentence(sentences[i], i) for i in chosen),
+        sentences=tuple(SummarySentence(_within(sentences[i], budget), i) for i in chosen),
         method=settings.algorithm,
     )
 
 
 def summarise_all(
-    articles: Iterable[Article], settings: SummaryConfig, progress: Callable[[int], None] | None = None
+    articles: Iterable[Article],
+    settings: SummaryConfig,
+    progress: Callable[[int], None] | None = None,
+    cache: SummaryCache | None = None,
 ) -> dict[str, Summary]:
+    """Summarise each article; with a cache, an article whose text and settings are unchanged is not redone."""
     summaries = {}
     for article in articles:
-        summaries[article.id] = summarise(article, settings)
+        key = summary_key(article, settings) if cache is not None else ""
+        summary = cache.get(article.id, key) if cache is not None else None
+        if summary is None:
+            summary = summarise(article, settings)
+            if cache is not None:
+                cache.put(article.id, key, summary)
+        summaries[article.id] = summary
         if progress:
             progress(1)
     return summaries
 
 
-def leading_sentences(text: str, language: str, limit: int) -> list[str]:
-    """The first `limit` sentences; reads at most a bounded prefix of the text."""
-    head = text[: limit * _MAX_CHARS_PER_SENTENCE_READ]
-    return split_sentences(head, language)[:limit]
+def summary_key(article: Article, settings: SummaryConfig) -> str:
+    """A hash of everything a summary depends on: the article's title, text and language, and the settings."""
+    relevant = settings.model_dump(mode="json", exclude={"overview_words"})
+    payload = json.dumps([METHOD_VERSION, relevant, article.language, article.title, article.text])
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
+
+def leading_sentences(text: str, language: str, limit: int) -> list[str]:
+    """The first `limit` sentences, the first without its dateline; reads at most a bounded prefix of the text."""
+    head = text[: limit * _MAX_CHARS_PER_SENTENCE_READ]
+    sentences = split_sentences(head, language)[:limit]
+    if sentences:
+        sentences[0] = strip_dateline(sentences[0])
+    return sentences
+
+
+def word_count(text: str) -> int:
+    """Words as a reader counts them (a budget of 50 is 50 of these)."""
+    return len(text.split())
+
+
+# --- the "briefing" method ------------------------------------------------------------------
+
+def choose_sentences(
+    sentences: Sequence[str],
+    language: str,
+    budget: int,
+    max_sentences: int,
+    keep_lede: bool,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> list[int]:
+    """Positions of the sentences to show, in article order: best first while they fit `budget` words
+    (0: no budget) and `max_sentences`, none repeating another."""
+    if not sentences or max_sentences < 1:
+        return []
+    terms = [content_terms(s, language) for s in sentences]
+    lengths = [word_count(s) for s in sentences]
+    scores = sentence_scores(sentences, terms, lengths, weights)
+    long_enough = [i for i in range(len(sentences)) if lengths[i] >= weights.min_words] or list(range(len(sentences)))
+    ranked = sorted(long_enough, key=lambda i: -scores[i])  # stable: earlier first between equals
+    if keep_lede:
+        ranked = [0, *(i for i in ranked if i != 0)]
+    chosen: list[int] = []
+    used = 0
+    for i in ranked:
+        if len(chosen) == max_sentences:
+            break
+        if budget and used + lengths[i] > budget:
+            continue
+        if any(_similarity(terms[i], terms[j]) > weights.redundancy for j in chosen):
+            continue
+        chosen.append(i)
+        used += lengths[i]
+    return sorted(chosen) or [ranked[0]]  # nothing fits: the best one, cut to the budget
+
+
+def sentence_scores(
+    sentences: Sequence[str], terms: Sequence[frozenset[str]], lengths: Sequence[int], weights: Weights
+) -> list[float]:
+    """Each sentence's score: position prior plus centrality, less the quote penalty, over its length."""
+    centrality = _centrality(terms, weights.keywords)
+    scores = []
+    for position, sentence in enumerate(sentences):
+        score = 1 / (1 + position) ** weights.position_exponent + weights.centrality * centrality[position]
+        if any(mark in sentence for mark in _QUOTE_MARKS):
+            score -= weights.quote_penalty
+        scores.append(score / max(1, lengths[position]) ** weights.length_exponent)
+    return scores
+
+
+def _centrality(terms: Sequence[frozenset[str]], keywords: int) -> list[float]:
+    """Per sentence, the summed sentence counts of the core stems it holds, scaled to 0-1."""
+    spread = Counter(term for sentence_terms in terms for term in sentence_terms)
+    core = dict(sorted(((t, n) for t, n in spread.items() if n > 1), key=lambda item: -item[1])[:keywords])
+    totals = [sum(core.get(term, 0) for term in sentence_terms) for sentence_terms in terms]
+    top = max(totals, default=0)
+    return [total / top if top else 0.0 for total in totals]
+
+
+def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))
+
+
+# --- budgets -------------------------------------------------------------------------------
+
+def _fitting(chosen: list[int], sentences: Sequence[str], budget: int, contiguous: bool = False) -> list[int]:
+    """The chosen sentences, in article order, that fit `budget` words; the lead stops at the first that does not."""
+    if not budget or not chosen:
+        return chosen
+    kept, used = [], 0
+    for i in sorted(chosen):
+        length = word_count(sentences[i])
+        if used + length > budget:
+            if contiguous:
+                break
+            continue
+        kept.append(i)
+        used += length
+    return kept or [min(chosen)]
+
+
+def _within(sentence: str, budget: int) -> str:
+    """A sentence longer than the whole budget alone is cut at the budget."""
+    if not budget or word_count(sentence) <= budget:
+        return sentence
+    return " ".join(sentence.split()[:budget]) + " …"
+
+
+# --- sumy's methods --------------------------------------------------------------------------
 
 def _rank_with_sumy(sentences: list[str], language: str, algorithm: str, count: int) -> list[int]:
     if count < 1:

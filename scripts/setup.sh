@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1
-                 fonts-liberation2 fonts-dejavu-core poppler-utils)
+                 fonts-liberation2 fonts-dejavu-core poppler-utils openssl)
 if [[ "${BRIEFING_WITH_BROWSER:-0}" == 1 ]]; then
   SYSTEM_PACKAGES+=(chromium)
 fi

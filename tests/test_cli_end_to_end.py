@@ -70,7 +70,7 @@ def test_an_empty_folder_gets_a_briefing_from_the_bundled_seeds(tmp_path):
     result = run_cli("run", "--format", "html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "bundled sample articles" in result.stderr
-    (written,) = (tmp_path / "out" / "analyst").iterdir()
+    (written,) = (tmp_path / "out" / "analyst").glob("????-??-??.*")
     assert written.suffix == ".html"
     assert "Also reported by" in written.read_text(encoding="utf-8")
 
@@ -78,7 +78,7 @@ def test_an_empty_folder_gets_a_briefing_from_the_bundled_seeds(tmp_path):
 def test_flags_override_output_folder_and_formats(tmp_path):
     result = run_cli("run", "--out", "elsewhere", "--format", "pdf", "--date", "2025-01-02", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert [p.name for p in (tmp_path / "elsewhere" / "analyst").iterdir()] == ["2025-01-02.pdf"]
+    assert sorted(p.name for p in (tmp_path / "elsewhere" / "analyst").iterdir()) == ["2025-01-02.pdf", "index.html"]
 
 
 def test_a_bad_config_exits_non_zero_naming_file_and_key(tmp_path):

@@ -23,7 +23,8 @@ from briefing.group import build_sections, merge_stories
 from briefing.model import Article, Briefing, Problem, Quote, Section, Story, Summary, SummarySentence
 from briefing.pdf import RestrictedURLFetcher
 from briefing.quotes import key_quotes
-from briefing.render import render, render_html, template_environment, template_folders, top_stories
+from briefing.render import (mark_figures, render, render_html, template_environment, template_folders,
+                             top_stories, within)
 from briefing.resources import bundled_config_file, bundled_templates_dir
 from briefing.summarise import summarise_all
 
@@ -101,6 +102,14 @@ def test_every_set_prints_on_a4_in_fonts_the_machine_has(rendered, name):
     fonts = {font.get_object()["/BaseFont"] for page in reader.pages
              for font in page["/Resources"]["/Font"].values()}
     assert fonts and all(re.search(r"Liberation|DejaVu", str(f)) for f in fonts), fonts
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_every_set_renders_a_day_without_news(seeds, name):
+    empty = replace(seeds, sections=())
+    result = render(empty, template_environment(search_path(name)), pdf=True)
+    assert "No new articles since the last briefing." in result.html
+    assert len(pdf_pages(result.pdf)) <= 2
 
 
 # --- default: the analyst's full edition ----------------------------------------------------------
@@ -181,6 +190,18 @@ def test_the_executive_text_is_one_or_two_whole_sentences_with_figures_in_bold(r
         assert text in (sentences[0], " ".join(sentences[:2])) or text.endswith("…")
     figures = document.xpath("//strong[@class='figure']/text()")
     assert "11.4%" in figures and "$2.6 billion" in figures
+
+
+def test_figures_are_marked_but_dates_and_markup_are_not():
+    marked = mark_figures('On March 12, 2025, <b> fell 11.4% to $48.20 over a 30-day pause, on 29 March')
+    assert re.findall(r'<strong class="figure">(.*?)</strong>', marked) == ["11.4%", "$48.20", "30-day"]
+    assert "&lt;b&gt;" in marked
+
+
+def test_within_keeps_whole_sentences_and_cuts_only_a_first_one_too_long():
+    sentences = ["One short sentence.", "A second one.", "A third that will not fit."]
+    assert within(sentences, 40) == "One short sentence. A second one."
+    assert within(sentences, 10) == "One short…"
 
 
 def big_day(stories: int = 40) -> Briefing:
@@ -315,6 +336,14 @@ def test_a_broken_template_is_reported_with_its_file_line_and_what_is_wrong(seed
     message = str(error.value)
     assert message.startswith(f"{tmp_path}/{where}: "), message
     assert what in message and "Traceback" not in message
+
+
+def test_html_templates_escape_and_plain_text_templates_do_not(tmp_path):
+    (tmp_path / "note.txt").write_text("{{ title }}", encoding="utf-8")
+    (tmp_path / "note.html").write_text("{{ title }}", encoding="utf-8")
+    env = template_environment(search_path("email", tmp_path))
+    assert env.get_template("note.txt").render(title="Business & <Economy>") == "Business & <Economy>"
+    assert env.get_template("note.html").render(title="<b>") == "&lt;b&gt;"
 
 
 # --- what the PDF renderer may read ----------------------------------------------------------------------
