@@ -19,7 +19,8 @@ from .errors import BriefingError
 from .collect import collect as collect_sources
 from .collect import expand_sources
 from .model import Problem
-from .errors import DeliveryError
+from .errors import ConfigError, DeliveryError
+from .schedule import next_runs, serve
 from .pipeline import preview_edition, resend, template_search_path, template_sets
 from .pipeline import run as run_pipeline
 from .templates import copy_template_set, resolve_template_files
@@ -108,6 +109,29 @@ def preview(config_path: Path | None, audience: str | None, on, serve: bool, por
     click.echo(path.resolve().as_uri())
     if serve:
         _serve(path, port)
+
+
+@main.command()
+@_CONFIG_OPTION
+@click.option("--list", "list_only", is_flag=True, help="Print each job's next run and exit.")
+def schedule(config_path: Path | None, list_only: bool) -> None:
+    """Run the audiences' briefings on their schedules, and the collection, until stopped (SIGTERM/Ctrl-C)."""
+    with _reporting_errors():
+        path = _config_path(config_path)
+        if path is None:
+            raise ConfigError("briefing schedule needs a config file (--config, or ./config.yaml): its jobs "
+                              "run `briefing run --config` with it.")
+        config = load_config(path)
+        if list_only:
+            for job_id, name, when in next_runs(config, path.resolve()):
+                shown = when.astimezone().strftime("%Y-%m-%d %H:%M %Z") if when else "paused"
+                click.echo(f"{shown:<22} {name}  [{job_id}]")
+            return
+        if not any(a.schedule for a in config.resolved_audiences()):
+            click.secho("warning: no audience has a schedule: only the collection will run.", fg="yellow", err=True)
+        _log_with_times(("briefing", "apscheduler"))
+        click.echo(f"scheduler started for {path} (state {config.state}); Ctrl-C or SIGTERM stops it.", err=True)
+        serve(config, path.resolve())
 
 
 @main.group()
@@ -211,6 +235,14 @@ def _describe(problem: Problem) -> str:
     return f"{problem.source}: {problem.message}{since}"
 
 
+def _log_with_times(names: tuple[str, ...]) -> None:
+    """A long-running command logs what it does, with the time of each line."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in names:
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
 def _count(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number} {singular if number == 1 else (plural or singular + 's')}"
 
@@ -230,9 +262,14 @@ def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "never"
 
 
-def _load(config_path: Path | None) -> Config:
+def _config_path(config_path: Path | None) -> Path | None:
     if config_path is None and Path("config.yaml").is_file():
-        config_path = Path("config.yaml")
+        return Path("config.yaml")
+    return config_path
+
+
+def _load(config_path: Path | None) -> Config:
+    config_path = _config_path(config_path)
     if config_path is None:
         click.echo("No config.yaml here: using the bundled sample articles.", err=True)
     return load_config(config_path)

@@ -13,6 +13,18 @@ from weasyprint.urls import URLFetcher
 log = logging.getLogger(__name__)
 
 
+class _ScreenOnlyMediaQueries(logging.Filter):
+    """WeasyPrint cannot read media features such as `screen and (max-width: 36rem)`, so it
+    drops those rules (meant for phones, never for print) with two warnings on every run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith(("Expected a media type", "Invalid media type")) and "screen" in message)
+
+
+logging.getLogger("weasyprint").addFilter(_ScreenOnlyMediaQueries())
+
+
 class RestrictedURLFetcher(URLFetcher):
     """Serves data: URLs and files inside the allowed folders; refuses every other URL.
 

@@ -152,6 +152,11 @@ def _edition(config: Config, audience: Audience, store: Store, on: date, since: 
         delivered_ids = briefing_article_ids(briefing)
         email_status = error = None
         if emailed:
+            sent = store.send_record(send_key(audience.name, on.isoformat()))
+            if send and sent and sent.status == "sent":
+                # Its articles were marked when it was sent; anything newer waits for the next briefing.
+                return Edition(audience, briefing, tuple(written), delivered=False,
+                               email=f"already sent on {sent.updated:%Y-%m-%d %H:%M} UTC")
             message = _prepare_email(config, audience, briefing, rendered, on)
             saved = write_file(folder / MAIL_FOLDER / f"{on.isoformat()}.eml", bytes(message))
             SavedEdition(tuple(delivered_ids), tuple(left_out), tuple(written)).write(saved.with_suffix(".json"))

@@ -256,3 +256,18 @@ audiences: [{name: desk, title: Desk Digest}]
     assert index.index("Wednesday 12 March 2025") < index.index("Tuesday 11 March 2025")
     assert 'href="2025-03-12.pdf"' in index and 'href="2025-03-11.html"' in index
     assert "2025-03-10" not in index and "kept for 2 days" in index
+
+
+@needs_openssl
+def test_articles_that_arrive_after_the_days_email_wait_for_the_next_one(tmp_path, smtp):
+    config = configure(tmp_path, smtp)
+    run(config, DAY, send=True, now=lambda: NOW)
+    before = delivered(config)
+    (tmp_path / "seeds" / "late.md").write_text("---\ntitle: A late harbour story\n---\nThe harbour reopened late.\n")
+    again = run(config, DAY, send=True, now=lambda: NOW)
+    assert again.editions[0].email.startswith("already sent") and len(smtp.mailbox.messages) == 1
+    assert delivered(config) == before  # the late article was not emailed, so it is not delivered
+    tomorrow = run(config, date(2025, 3, 13), send=True, now=lambda: NOW)
+    assert [a.title for s in tomorrow.briefing.sections for st in s.stories for a in st.articles] == [
+        "A late harbour story"]
+    assert len(smtp.mailbox.messages) == 2
