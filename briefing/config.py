@@ -92,9 +92,9 @@ class SummaryConfig(_Schema):
         50, ge=0, le=1000,
         description="Word budget of an article summary: whole sentences up to this many words (0: no budget).",
     )
-    sentences: int = Field(3, ge=1, le=20, description="At most this many sentences per article summary.")
+    sentences: int = Field(2, ge=1, le=20, description="At most this many sentences per article summary.")
     keep_lede: bool = Field(
-        True, description="Open every summary with the article's first sentence, which sets the scene."
+        False, description="Open every summary with the article's first sentence, which sets the scene."
     )
     max_input_sentences: int = Field(
         80, ge=3, le=1000,
@@ -163,8 +163,10 @@ class SchedulerConfig(_Schema):
     collect_every_minutes: int | None = Field(
         60, ge=1, description="Collect from all sources this often between briefings; null: only at briefing time."
     )
-    misfire_grace_hours: float = Field(
-        36, gt=0, description="A briefing missed while the scheduler was down runs on restart if at most this late."
+    misfire_grace_hours: float | None = Field(
+        36, gt=0,
+        description="A briefing missed while the scheduler was down runs once on restart if at most this late "
+                    "(missed runs are merged into one, so this counts from the latest); null: however late.",
     )
     job_deadline_minutes: float = Field(
         30, gt=0, description="A job still running after this long is stopped, so the next one still runs."

@@ -19,12 +19,13 @@ from .errors import ConfigError, DeliveryError
 from .mail import Letter, compose, message_id, send_key, send_message
 from .deliver import MAIL_FOLDER, archive_entries, prune_archive, write_archive, write_file, write_preview
 from .group import build_sections, merge_stories
-from .model import Article, Briefing, Problem
+from .model import Article, Briefing, Problem, Story
+from .overview import overview
 from .quotes import key_quotes
 from .render import MAIN_TEMPLATE, Rendered, render, render_html, render_page, template_environment
 from .resources import bundled_templates_dir
 from .state import Store, open_store
-from .summarise import summarise_all
+from .summarise import SummaryCache, summarise_all
 
 _QUOTES_PER_STORY = 3
 
@@ -140,7 +141,8 @@ def _edition(config: Config, audience: Audience, store: Store, on: date, since: 
              problems: Sequence[Problem], progress: Progress | None, timings: dict[str, float],
              now: Clock, send: bool) -> Edition:
     articles = select_articles(store, config, audience, on, since)
-    briefing, left_out = build_briefing(config, audience, articles, problems, on, progress, timings)
+    briefing, left_out = build_briefing(config, audience, articles, problems, on, progress, timings,
+                                        cache=store.summary_cache())
     emailed = config.email.enabled and bool(audience.recipients)
     folder = config.output.dir / audience.name
     with _timed(timings, "render"):
@@ -256,6 +258,7 @@ def build_briefing(
     on: date,
     progress: Progress | None = None,
     timings: dict[str, float] | None = None,
+    cache: SummaryCache | None = None,
 ) -> tuple[Briefing, list[str]]:
     """Summarise, group and tailor the briefing for these articles; no I/O.
 
@@ -266,9 +269,10 @@ def build_briefing(
     recent = published_within(articles, on, config.max_age_days)
     summary_settings = config.summary.model_copy(update={"sentences": audience.summary_sentences})
     with _timed(timings, "summarise"):
-        summaries = summarise_all(recent, summary_settings, _stage_progress(progress, "summarise", len(recent)))
+        summaries = summarise_all(recent, summary_settings, _stage_progress(progress, "summarise", len(recent)),
+                                  cache=cache)
     with _timed(timings, "group"):
-        stories = [replace(story, quotes=tuple(key_quotes(story, _QUOTES_PER_STORY)))
+        stories = [_with_overview_and_quotes(story, config.summary.overview_words)
                    for story in merge_stories(recent, summaries, config.grouping.story_similarity)]
         tailored = tailor(build_sections(stories, config.grouping), audience)
     kept = {a.id for a in recent}
@@ -284,6 +288,14 @@ def build_briefing(
         source_names=tuple(s.display_name for s in config.sources),
     )
     return briefing, left_out
+
+
+def _with_overview_and_quotes(story: Story, overview_words: int) -> Story:
+    """A story told by several outlets is summarised from all of them; then its key quotes are chosen
+    (after the summary, since quotes the summary already holds are ranked down)."""
+    if len(story.articles) > 1:
+        story = replace(story, summary=overview(story.articles, overview_words))
+    return replace(story, quotes=tuple(key_quotes(story, _QUOTES_PER_STORY)))
 
 
 def briefing_article_ids(briefing: Briefing) -> list[str]:

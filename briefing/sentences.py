@@ -18,9 +18,13 @@ from sumy.utils import get_stop_words
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _MAX_JOINED = 5  # a stray quote mark must not swallow the rest of the article
-# "(CNN) -- ", "LONDON, England (CNN) -- ", "PARIS (Reuters) - ": who filed it and from where, not news.
+# "(CNN) -- ", "LONDON, England (CNN) -- ", "PARIS (Reuters) - ", "(Rolling Stone)Kanye West…":
+# who filed the story and from where, not news.
 _AGENCIES = r"CNN|AP|Reuters|AFP|UPI|dpa|DPA|Bloomberg|PA|Xinhua|EFE|ANSA|Kyodo|Yonhap|TASS|ANI|IANS"
-_DATELINE = re.compile(rf"^(?:[^\W\d_][^()\n]{{0,60}}?\s*)?\((?:{_AGENCIES})(?: [A-Z][\w ]{{0,20}})?\)\s*(?:[-—–]{{1,2}}\s*)?")
+_DATELINE = re.compile(
+    rf"^(?:[^\W\d_][^()\n]{{0,60}}?\s*)?\((?:{_AGENCIES})(?: [A-Z][\w ]{{0,20}})?\)\s*(?:[-—–]{{1,2}}\s*)?"
+    r"|^\([^()\n]{1,40}\)(?=[A-Z\"“‘])"  # a source in brackets glued to the first word
+)
 _MAX_TERM_CHARS = 3000  # a "sentence" with no full stop in it is compared by its head only
 
 _SUMY_LANGUAGES = {

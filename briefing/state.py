@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import StateError
-from .model import Article
+from .model import Article, Summary, SummarySentence
 
 SCHEMA_VERSION = 1
 
@@ -73,6 +73,12 @@ CREATE TABLE deliveries (
     PRIMARY KEY (audience, article_id)
 );
 CREATE INDEX deliveries_briefing ON deliveries (briefing_id);
+CREATE TABLE summaries (
+    article_id TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    PRIMARY KEY (article_id, content_key)
+);
 CREATE TABLE sends (
     key TEXT PRIMARY KEY,
     audience TEXT NOT NULL,
@@ -290,6 +296,11 @@ class Store:
             "SELECT article_id FROM deliveries WHERE audience = ? AND status = 'delivered'", (audience,))
         return {r[0] for r in rows}
 
+    # Summaries of unchanged articles, kept between runs
+
+    def summary_cache(self) -> StoredSummaries:
+        return StoredSummaries(self)
+
     # Email sends
 
     def send_record(self, key: str) -> SendRecord | None:
@@ -363,6 +374,36 @@ class Store:
                 yield
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{self.path}: could not write to the state database ({exc}).") from exc
+
+
+class StoredSummaries:
+    """The state store as a summary cache (`summarise.SummaryCache`): a summary is kept under the
+    article and a key of everything it depends on, so an unchanged article is not summarised again."""
+
+    def __init__(self, store: Store) -> None:
+        self._db = store._db
+        self._store = store
+
+    def get(self, article_id: str, content_key: str) -> Summary | None:
+        row = self._db.execute("SELECT summary FROM summaries WHERE article_id = ? AND content_key = ?",
+                               (article_id, content_key)).fetchone()
+        return _summary_from_json(row[0]) if row else None
+
+    def put(self, article_id: str, content_key: str, summary: Summary) -> None:
+        with self._store._write():
+            self._db.execute("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)",
+                             (article_id, content_key, _summary_to_json(summary)))
+
+
+def _summary_to_json(summary: Summary) -> str:
+    return json.dumps({"article_id": summary.article_id, "method": summary.method,
+                       "sentences": [[s.text, s.position, s.article_id] for s in summary.sentences]})
+
+
+def _summary_from_json(text: str) -> Summary:
+    data = json.loads(text)
+    sentences = tuple(SummarySentence(t, p, a) for t, p, a in data["sentences"])
+    return Summary(data["article_id"], sentences, data["method"])
 
 
 _SOURCE_COLUMNS = ("key, name, last_attempt, last_success, last_status, last_error, failing_since, "

@@ -9,12 +9,14 @@ The default method, "briefing", takes whole sentences within a word budget. Each
   the few content-word stems (sumy's stemmer and stop words) found in the most sentences, each
   counting by that number of sentences;
 - quote penalty: a direct quotation is colour, seldom the news itself;
-- words ** length exponent: a long sentence must earn the share of the budget it takes.
+- words ** length exponent: makes a long sentence earn its share of the budget (0 as shipped:
+  on CNN the budget alone was enough).
 
 Sentences are taken best first while they fit the budget, skipping any too short to say much and
 any that repeats one already taken; they are shown in article order, each with its position.
-sumy's own methods and the lead remain available; every method reads only the first
-`max_input_sentences` sentences, so any article is summarised in bounded time.
+sumy's own methods and the lead remain available. Every method reads only the first
+`max_input_sentences` sentences, so any article is summarised in bounded time, and the first
+sentence loses its dateline ("LONDON (Reuters) - ").
 """
 
 from __future__ import annotations
@@ -63,13 +65,13 @@ class Weights:
     """How the "briefing" method scores sentences; the defaults were chosen on CNN articles 1-500
     (benchmarks/summary_quality.py --tune)."""
 
-    position_exponent: float = 0.75  # a in 1 / (1 + position) ** a
+    position_exponent: float = 1.5  # a in 1 / (1 + position) ** a
     centrality: float = 0.6  # weight of centrality (0-1) against the position prior (1 for the first)
-    keywords: int = 20  # how many of the most widespread stems make the article's core vocabulary
-    quote_penalty: float = 0.1
-    length_exponent: float = 0.15
+    keywords: int = 40  # how many of the most widespread stems make the article's core vocabulary
+    quote_penalty: float = 0.2
+    length_exponent: float = 0.0
     min_words: int = 8  # shorter sentences are taken only when no longer one is left
-    redundancy: float = 0.7  # a sentence sharing more than this (cosine of stems) with a chosen one is skipped
+    redundancy: float = 0.9  # a sentence this similar (cosine of stems) to a chosen one is skipped
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -99,10 +101,11 @@ def summarise(article: Article, settings: SummaryConfig) -> Summary:
         rest = _rank_with_sumy(sentences[1:], article.language, settings.algorithm, count - 1)
         chosen = _fitting([0, *(i + 1 for i in rest)], sentences, budget)
     else:
-        chosen = _fitting(_rank_with_sumy(sentences, article.language, settings.algorithm, count), sentences, budget)
+        ranked = _rank_with_sumy(sentences, article.language, settings.algorithm, count)
+        chosen = _fitting(ranked, sentences, budget)
     return Summary(
         article_id=article.id,
-        sentences=tuple(SummarySentence(_within(sentences[i], budget), i) for i in chosen),
+        sentences=tuple(SummarySentence(within_budget(sentences[i], budget), i) for i in chosen),
         method=settings.algorithm,
     )
 
@@ -113,7 +116,7 @@ def summarise_all(
     progress: Callable[[int], None] | None = None,
     cache: SummaryCache | None = None,
 ) -> dict[str, Summary]:
-    """Summarise each article; with a cache, an article whose text and settings are unchanged is not redone."""
+    """Summarise each article; with a cache, one whose text and settings are unchanged is not redone."""
     summaries = {}
     for article in articles:
         key = summary_key(article, settings) if cache is not None else ""
@@ -136,7 +139,7 @@ def summary_key(article: Article, settings: SummaryConfig) -> str:
 
 
 def leading_sentences(text: str, language: str, limit: int) -> list[str]:
-    """The first `limit` sentences, the first without its dateline; reads at most a bounded prefix of the text."""
+    """The first `limit` sentences, the first without its dateline; reads a bounded prefix of the text."""
     head = text[: limit * _MAX_CHARS_PER_SENTENCE_READ]
     sentences = split_sentences(head, language)[:limit]
     if sentences:
@@ -165,49 +168,66 @@ def choose_sentences(
         return []
     terms = [content_terms(s, language) for s in sentences]
     lengths = [word_count(s) for s in sentences]
-    scores = sentence_scores(sentences, terms, lengths, weights)
-    long_enough = [i for i in range(len(sentences)) if lengths[i] >= weights.min_words] or list(range(len(sentences)))
+    everyone = range(len(sentences))
+    scores = sentence_scores(sentences, everyone, centrality(terms, weights.keywords), lengths, weights)
+    long_enough = [i for i in everyone if lengths[i] >= weights.min_words] or list(everyone)
     ranked = sorted(long_enough, key=lambda i: -scores[i])  # stable: earlier first between equals
     if keep_lede:
         ranked = [0, *(i for i in ranked if i != 0)]
-    chosen: list[int] = []
-    used = 0
-    for i in ranked:
-        if len(chosen) == max_sentences:
-            break
-        if budget and used + lengths[i] > budget:
-            continue
-        if any(_similarity(terms[i], terms[j]) > weights.redundancy for j in chosen):
-            continue
-        chosen.append(i)
-        used += lengths[i]
-    return sorted(chosen) or [ranked[0]]  # nothing fits: the best one, cut to the budget
+    return sorted(pick(ranked, lengths, terms, budget, max_sentences, weights.redundancy))
 
 
 def sentence_scores(
-    sentences: Sequence[str], terms: Sequence[frozenset[str]], lengths: Sequence[int], weights: Weights
+    sentences: Sequence[str], positions: Iterable[int], central: Sequence[float], lengths: Sequence[int],
+    weights: Weights,
 ) -> list[float]:
-    """Each sentence's score: position prior plus centrality, less the quote penalty, over its length."""
-    centrality = _centrality(terms, weights.keywords)
+    """Per sentence: its position's prior plus its centrality, less any quote penalty, over its length."""
     scores = []
-    for position, sentence in enumerate(sentences):
-        score = 1 / (1 + position) ** weights.position_exponent + weights.centrality * centrality[position]
+    for sentence, position, central_part, length in zip(sentences, positions, central, lengths):
+        score = 1 / (1 + position) ** weights.position_exponent + weights.centrality * central_part
         if any(mark in sentence for mark in _QUOTE_MARKS):
             score -= weights.quote_penalty
-        scores.append(score / max(1, lengths[position]) ** weights.length_exponent)
+        scores.append(score / max(1, length) ** weights.length_exponent)
     return scores
 
 
-def _centrality(terms: Sequence[frozenset[str]], keywords: int) -> list[float]:
-    """Per sentence, the summed sentence counts of the core stems it holds, scaled to 0-1."""
+def centrality(terms: Sequence[frozenset[str]], keywords: int) -> list[float]:
+    """Per sentence, 0 to 1: the summed sentence counts of the core stems it holds (the `keywords`
+    stems found in the most sentences, at least two), scaled so that the most central has 1."""
     spread = Counter(term for sentence_terms in terms for term in sentence_terms)
+    # sorted() is stable and Counter keeps first-seen order: ties go to the stem met first
     core = dict(sorted(((t, n) for t, n in spread.items() if n > 1), key=lambda item: -item[1])[:keywords])
     totals = [sum(core.get(term, 0) for term in sentence_terms) for sentence_terms in terms]
     top = max(totals, default=0)
     return [total / top if top else 0.0 for total in totals]
 
 
-def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
+def pick(
+    ranked: Sequence[int],
+    lengths: Sequence[int],
+    terms: Sequence[frozenset[str]],
+    budget: int,
+    max_count: int,
+    redundancy: float,
+) -> list[int]:
+    """From the best down: each candidate that still fits `budget` words and `max_count`, and does not
+    repeat one taken (cosine of their stems above `redundancy`). Nothing fits: the best alone."""
+    chosen: list[int] = []
+    used = 0
+    for i in ranked:
+        if len(chosen) == max_count:
+            break
+        if budget and used + lengths[i] > budget:
+            continue
+        if any(similarity(terms[i], terms[j]) > redundancy for j in chosen):
+            continue
+        chosen.append(i)
+        used += lengths[i]
+    return chosen or list(ranked[:1])
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Cosine of two sets of stems."""
     if not a or not b:
         return 0.0
     return len(a & b) / math.sqrt(len(a) * len(b))
@@ -216,7 +236,7 @@ def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
 # --- budgets -------------------------------------------------------------------------------
 
 def _fitting(chosen: list[int], sentences: Sequence[str], budget: int, contiguous: bool = False) -> list[int]:
-    """The chosen sentences, in article order, that fit `budget` words; the lead stops at the first that does not."""
+    """The chosen sentences, in article order, that fit `budget` words; a lead stops at the first misfit."""
     if not budget or not chosen:
         return chosen
     kept, used = [], 0
@@ -231,11 +251,11 @@ def _fitting(chosen: list[int], sentences: Sequence[str], budget: int, contiguou
     return kept or [min(chosen)]
 
 
-def _within(sentence: str, budget: int) -> str:
+def within_budget(sentence: str, budget: int) -> str:
     """A sentence longer than the whole budget alone is cut at the budget."""
     if not budget or word_count(sentence) <= budget:
         return sentence
-    return " ".join(sentence.split()[:budget]) + " …"
+    return " ".join(sentence.split()[:budget]) + "…"
 
 
 # --- sumy's methods --------------------------------------------------------------------------

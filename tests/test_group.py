@@ -1,5 +1,8 @@
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering
+
 from briefing.config import GroupingConfig, SectionConfig, SummaryConfig
-from briefing.group import build_sections, merge_stories
+from briefing.group import _tfidf, average_linkage, build_sections, merge_stories
 from briefing.summarise import summarise_all
 from tests.support import make_article
 
@@ -74,3 +77,73 @@ def test_every_story_lands_in_exactly_one_section():
     for settings in (GroupingConfig(), GroupingConfig(sections=(SectionConfig(name="Chips", keywords=("chips",)),))):
         placed = [story.lead.id for section in build_sections(stories, settings) for story in section.stories]
         assert sorted(placed) == sorted(s.lead.id for s in stories)
+
+
+def test_a_story_without_keywords_joins_the_section_it_resembles():
+    rovers = [make_article(id=f"r{i}", source=f"S{i}", title=f"Ashby Rovers {event}",
+                           text=f"Ashby Rovers {event} at the match on Saturday, the manager said. Rovers fans cheered.")
+              for i, event in enumerate(["win the derby", "draw away", "lose at home"])]
+    signing = make_article(id="r9", source="S9", title="Ashby Rovers sign a striker",
+                           text="Ashby Rovers signed a striker on Friday; Rovers fans cheered the manager.")
+    settings = GroupingConfig(sections=(SectionConfig(name="Sport", keywords=("match",)),
+                                        SectionConfig(name="Energy", keywords=("turbine",))))
+    sections = build_sections(stories_of(*rovers, signing, CHIPS, WIND_A, similarity=0.9), settings)
+    by_title = {s.title: {st.lead.id for st in s.stories} for s in sections}
+    assert by_title["Sport"] == {"r0", "r1", "r2", "r9"}
+    assert by_title["Other news"] == {"c1"}  # resembles no section, mentions no keyword
+
+
+def test_history_weighs_the_terms_when_merging():
+    first = make_article(id="h1", title="Harbour council approves budget", text="The harbour council approved it.")
+    second = make_article(id="h2", title="Harbour festival draws crowds", text="The harbour festival was busy.")
+    common = [make_article(id=f"old{i}", title=f"Harbour news {i}", text=f"Harbour report number {i} on {topic}.")
+              for i, topic in enumerate(["ferries", "fish", "cranes", "tides", "boats", "piers"] * 5)]
+    today = [first, second, CHIPS, MATCH, WIND_A]
+    summaries = summarise_all(today, SummaryConfig(sentences=1))
+    alone = merge_stories(today, summaries, 0.15)
+    with_history = merge_stories(today, summaries, 0.15, history=common)
+    assert len(alone) == 4  # "harbour" is all the two share, and today it looks rare
+    assert len(with_history) == 5  # the history shows it is common
+    assert {a.id for story in with_history for a in story.articles} == {a.id for a in today}
+
+
+def test_history_teaches_configured_sections_without_appearing():
+    history = [make_article(id=f"old{i}", title=f"Rovers {event}", text=f"Rovers {event} in the match. The striker scored.")
+               for i, event in enumerate(["win", "draw", "lose", "win again"])]
+    signing = make_article(id="new", title="Rovers sign a striker", text="Rovers signed a striker on Friday.")
+    settings = GroupingConfig(sections=(SectionConfig(name="Sport", keywords=("match",)),))
+    stories = stories_of(signing)
+    assert [s.title for s in build_sections(stories, settings)] == ["Other news"]
+    sections = build_sections(stories, settings, history=history)
+    assert [(s.title, [st.lead.id for st in s.stories]) for s in sections] == [("Sport", ["new"])]
+
+
+def test_the_scalable_linkage_finds_the_clusters_of_the_full_matrix():
+    rng = np.random.default_rng(7)
+    vocabulary = [f"word{i}" for i in range(400)]
+    texts = []
+    for story in range(25):
+        own = rng.choice(vocabulary, 12, replace=False)
+        for _ in range(int(rng.integers(1, 7))):
+            texts.append(" ".join(list(rng.choice(own, 8)) + list(rng.choice(vocabulary, 10))))
+    matrix, _ = _tfidf(texts)
+    assert matrix.shape[0] > 60  # more articles than nearest neighbours kept
+    for similarity in (0.1, 0.2, 0.3, 0.5):
+        distances = np.clip(1.0 - (matrix @ matrix.T).toarray(), 0.0, None)
+        np.fill_diagonal(distances, 0.0)
+        dense = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
+                                        distance_threshold=1.0 - similarity + 1e-9).fit_predict(distances)
+        assert _partition(average_linkage(matrix, similarity, neighbours=10)) == _partition(dense)
+
+
+def test_average_linkage_of_one_or_empty_texts():
+    matrix, _ = _tfidf(["", "", "the and of"])
+    assert len(set(average_linkage(matrix, 0.3))) == 3
+    assert average_linkage(matrix[:1], 0.3) == [0]
+
+
+def _partition(labels) -> set[frozenset[int]]:
+    groups: dict = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(label, set()).add(index)
+    return {frozenset(g) for g in groups.values()}

@@ -271,3 +271,28 @@ def test_articles_that_arrive_after_the_days_email_wait_for_the_next_one(tmp_pat
     assert [a.title for s in tomorrow.briefing.sections for st in s.stories for a in st.articles] == [
         "A late harbour story"]
     assert len(smtp.mailbox.messages) == 2
+
+
+@needs_openssl
+def test_smtps_with_a_trusted_private_authority(tmp_path, certificates, monkeypatch):
+    ca, cert, key = certificates
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, ssl_context=context)
+    controller.start()
+    try:
+        shutil.copytree(PROJECT / "seeds", tmp_path / "seeds")
+        config = load_config(write_config(tmp_path, f"""
+sources: [{{path: seeds}}]
+email: {{host: localhost, port: {port}, security: ssl, ca_file: {ca}, retries: 0}}
+audiences: [{{name: desk, recipients: [desk@example.org], formats: [html]}}]
+"""))
+        result = run(config, DAY, send=True, now=lambda: NOW)
+    finally:
+        controller.stop()
+    assert result.editions[0].email == "sent to 1 recipient"
+    (message,) = mailbox.messages
+    assert list(message.iter_attachments()) == []  # no PDF format, nothing to attach
+    assert message.get_body(("plain",)).get_content().startswith("DAILY BRIEFING")

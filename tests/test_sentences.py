@@ -37,3 +37,28 @@ def test_sumy_tokenizer_offers_what_sumy_calls():
 def test_language_codes_are_normalised():
     assert language_code("EN_us") == "en"
     assert SumyTokenizer("xx").language == "english"
+
+
+def test_datelines_are_stripped_from_a_sentence():
+    from briefing.sentences import strip_dateline
+
+    assert strip_dateline("(CNN)Share, and your gift grows.") == "Share, and your gift grows."
+    assert strip_dateline("LONDON, England (CNN) -- The queen spoke.") == "The queen spoke."
+    assert strip_dateline("PARIS (Reuters) - Shares fell.") == "Shares fell."
+    assert strip_dateline("(Rolling Stone)Kanye West fans queued.") == "Kanye West fans queued."
+
+
+def test_what_only_looks_like_a_dateline_stays():
+    from briefing.sentences import strip_dateline
+
+    assert strip_dateline("Apple (AAPL) shares rose.") == "Apple (AAPL) shares rose."
+    assert strip_dateline("(CNN)") == "(CNN)"  # nothing would be left
+    assert strip_dateline("Shares (mostly tech) fell.") == "Shares (mostly tech) fell."
+
+
+def test_content_terms_are_stems_without_stop_words_or_numbers():
+    from briefing.sentences import content_terms
+
+    assert content_terms("Ministers were meeting in Paris on 12 March") == {"minist", "meet", "pari", "march"}
+    assert content_terms("Ministers meet.") <= content_terms("The minister is meeting.") | {"minist", "meet"}
+    assert content_terms("") == frozenset()

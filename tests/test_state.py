@@ -114,3 +114,17 @@ def test_articles_left_out_are_not_offered_again_nor_counted_delivered(tmp_path)
         # A later briefing that does deliver it (e.g. with --since) records the delivery.
         store.record_briefing("exec", "2026-03-02", [b.id], [], T0)
         assert store.delivered_ids("exec") == {a.id, b.id}
+
+
+def test_summaries_are_kept_by_article_and_key(tmp_path):
+    from briefing.model import Summary, SummarySentence
+
+    summary = Summary("a", (SummarySentence("First.", 0), SummarySentence("Third.", 2, "a")), "briefing")
+    with open_store(tmp_path / "s.sqlite") as store:
+        cache = store.summary_cache()
+        assert cache.get("a", "k1") is None
+        cache.put("a", "k1", summary)
+        cache.put("a", "k2", Summary("a", (), "lead"))
+    with open_store(tmp_path / "s.sqlite") as store:
+        assert store.summary_cache().get("a", "k1") == summary
+        assert store.summary_cache().get("a", "k2").method == "lead"

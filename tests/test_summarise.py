@@ -1,17 +1,28 @@
 import pytest
 
 from briefing.config import SUMMARY_ALGORITHMS, SummaryConfig
+from briefing.model import Summary
 from briefing.sentences import split_sentences
-from briefing.summarise import summarise
+from briefing.summarise import (
+    DEFAULT_WEIGHTS, choose_sentences, leading_sentences, summarise, summarise_all, summary_key, word_count,
+)
 from tests.support import SEED_ARTICLE, make_article
 
 SEED_TEXT = SEED_ARTICLE.read_text(encoding="utf-8")
+STORY = (
+    "Think back. "
+    "The city council voted on Tuesday to extend the tram line to the harbour district by 2028. "
+    "The extension will add six stops and cost 240 million euros, according to the council's transport team. "
+    '"This is a great day for everyone who lives here," one resident told reporters outside the hall. '
+    "Construction of the tram extension is due to start next spring, once the harbour plans are final. "
+    "Shops along the route will receive compensation during the works."
+)
 
 
 @pytest.mark.parametrize("algorithm", SUMMARY_ALGORITHMS)
 def test_every_method_picks_article_sentences_in_order_with_their_positions(algorithm):
     article = make_article(text=SEED_TEXT)
-    summary = summarise(article, SummaryConfig(algorithm=algorithm, sentences=3, keep_lede=False))
+    summary = summarise(article, SummaryConfig(algorithm=algorithm, sentences=3, words=0, keep_lede=False))
     sentences = split_sentences(SEED_TEXT)
     assert len(summary.sentences) == 3
     positions = [s.position for s in summary.sentences]
@@ -20,9 +31,63 @@ def test_every_method_picks_article_sentences_in_order_with_their_positions(algo
     assert summary.method == algorithm
 
 
+@pytest.mark.parametrize("algorithm", SUMMARY_ALGORITHMS)
+@pytest.mark.parametrize("budget", [25, 50, 80])
+def test_every_method_keeps_within_the_word_budget(algorithm, budget):
+    settings = SummaryConfig(algorithm=algorithm, words=budget, sentences=5)
+    summary = summarise(make_article(text=SEED_TEXT), settings)
+    assert 0 < word_count(summary.text) <= budget
+
+
+def test_the_sentence_count_is_an_upper_bound_under_the_budget():
+    summary = summarise(make_article(text=STORY), SummaryConfig(words=1000, sentences=2))
+    assert len(summary.sentences) == 2
+
+
+def test_a_sentence_longer_than_the_whole_budget_is_cut_to_it():
+    text = " ".join(f"word{i}" for i in range(200)) + "."
+    summary = summarise(make_article(text=text), SummaryConfig(words=30))
+    assert word_count(summary.text) == 30 and summary.text.endswith("word29…")
+    assert summary.sentences[0].position == 0
+
+
+def test_the_default_method_prefers_the_news_to_a_short_hook_and_a_quote():
+    summary = summarise(make_article(text=STORY), SummaryConfig(words=50, keep_lede=False))
+    positions = [s.position for s in summary.sentences]
+    assert 1 in positions and 0 not in positions and 3 not in positions
+
+
+def test_keep_lede_opens_with_the_first_sentence_however_short():
+    summary = summarise(make_article(text=STORY), SummaryConfig(words=50, keep_lede=True))
+    assert summary.sentences[0].position == 0 and summary.sentences[0].text == "Think back."
+
+
+def test_a_dateline_is_not_part_of_the_summary_but_positions_still_count_it():
+    text = "WASHINGTON (Reuters) - The Senate passed the budget bill late on Friday. " + STORY
+    summary = summarise(make_article(text=text), SummaryConfig(algorithm="lead", sentences=1))
+    assert summary.sentences[0].text == "The Senate passed the budget bill late on Friday."
+    assert summary.sentences[0].position == 0
+
+
+def test_a_repeated_sentence_is_not_chosen_twice():
+    lede = "The city council voted on Tuesday to extend the tram line to the harbour district by 2028."
+    text = f"{lede} {lede} {lede} Shops along the route will receive compensation during the works."
+    summary = summarise(make_article(text=text), SummaryConfig(words=0, sentences=3))
+    texts = [s.text for s in summary.sentences]
+    assert texts.count(lede) == 1 and len(texts) == 2
+
+
 def test_lead_takes_the_first_sentences():
-    summary = summarise(make_article(text=SEED_TEXT), SummaryConfig(algorithm="lead", sentences=2))
+    summary = summarise(make_article(text=SEED_TEXT), SummaryConfig(algorithm="lead", sentences=2, words=0))
     assert [s.position for s in summary.sentences] == [0, 1]
+
+
+def test_the_lead_stops_at_the_first_sentence_that_does_not_fit():
+    sentences = leading_sentences(SEED_TEXT, "en", 80)
+    budget = word_count(sentences[0]) + 1  # the second sentence does not fit, later shorter ones would
+    settings = SummaryConfig(algorithm="lead", sentences=5, words=budget)
+    summary = summarise(make_article(text=SEED_TEXT), settings)
+    assert [s.position for s in summary.sentences] == [0]
 
 
 def test_a_short_article_is_its_own_summary():
@@ -30,20 +95,106 @@ def test_a_short_article_is_its_own_summary():
     assert summary.text == "Only one sentence."
 
 
-def test_an_empty_article_has_an_empty_summary():
-    assert summarise(make_article(text=""), SummaryConfig()).sentences == ()
+@pytest.mark.parametrize("algorithm", SUMMARY_ALGORITHMS)
+def test_an_empty_article_has_an_empty_summary(algorithm):
+    assert summarise(make_article(text=""), SummaryConfig(algorithm=algorithm)).sentences == ()
 
 
 def test_a_huge_article_is_read_only_up_to_the_sentence_limit():
-    huge = " ".join(f"Sentence {i} talks about the ceasefire talks in detail." for i in range(50_000))
-    summary = summarise(make_article(text=huge), SummaryConfig(max_input_sentences=40))
+    topics = ["ceasefire", "troops", "sanctions", "markets", "harvest", "elections", "tram"]
+    huge = " ".join(f"Sentence {i} talks about the {topics[i % 7]} in detail." for i in range(50_000))
+    summary = summarise(make_article(text=huge), SummaryConfig(max_input_sentences=40, sentences=3, words=0))
     assert all(s.position < 40 for s in summary.sentences)
     assert len(summary.sentences) == 3
 
 
+@pytest.mark.parametrize("text", ["word " * 200_000, "A sentence of news here. " * 40_000])
+def test_a_megabyte_of_text_still_gives_a_summary_within_the_budget(text):
+    settings = SummaryConfig()
+    summary = summarise(make_article(text=text), settings)
+    assert 0 < word_count(summary.text) <= settings.words
+    assert all(s.position < settings.max_input_sentences for s in summary.sentences)
+
+
 @pytest.mark.parametrize("keep_lede", [True, False])
 def test_the_lede_opens_the_summary_only_when_asked(keep_lede):
-    summary = summarise(make_article(text=SEED_TEXT), SummaryConfig(algorithm="lexrank", keep_lede=keep_lede))
+    settings = SummaryConfig(algorithm="lexrank", keep_lede=keep_lede, sentences=3, words=0)
+    summary = summarise(make_article(text=SEED_TEXT), settings)
     positions = [s.position for s in summary.sentences]
     assert (positions[0] == 0) is keep_lede  # LexRank alone does not pick the seed's first sentence
     assert len(positions) == 3 and positions == sorted(positions)
+
+
+def test_choose_sentences_returns_article_order_within_budget():
+    sentences = leading_sentences(SEED_TEXT, "en", 80)
+    chosen = choose_sentences(sentences, "en", 60, 4, False, DEFAULT_WEIGHTS)
+    assert chosen == sorted(chosen)
+    assert sum(word_count(sentences[i]) for i in chosen) <= 60
+
+
+# --- the cache -------------------------------------------------------------------------------------
+
+class CountingCache:
+    def __init__(self):
+        self.stored: dict[tuple[str, str], Summary] = {}
+        self.gets = self.puts = 0
+
+    def get(self, article_id, content_key):
+        self.gets += 1
+        return self.stored.get((article_id, content_key))
+
+    def put(self, article_id, content_key, summary):
+        self.puts += 1
+        self.stored[(article_id, content_key)] = summary
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts how often an article is actually summarised."""
+    import briefing.summarise as module
+
+    calls = []
+    real = module.summarise
+
+    def counting(article, settings):
+        calls.append(article.id)
+        return real(article, settings)
+
+    monkeypatch.setattr(module, "summarise", counting)
+    return calls
+
+
+def test_an_unchanged_article_is_not_summarised_again(counted):
+    articles = [make_article(id="a", text=SEED_TEXT), make_article(id="b", text=STORY)]
+    cache = CountingCache()
+    first = summarise_all(articles, SummaryConfig(), cache=cache)
+    assert counted == ["a", "b"] and cache.puts == 2
+    second = summarise_all(articles, SummaryConfig(), cache=cache)
+    assert counted == ["a", "b"]  # nothing recomputed
+    assert second == first
+
+
+def test_an_edited_article_or_new_settings_are_summarised_again(counted):
+    cache = CountingCache()
+    summarise_all([make_article(id="a", text=STORY)], SummaryConfig(), cache=cache)
+    edited = make_article(id="a", text=STORY + " A correction was added.")
+    summarise_all([edited], SummaryConfig(), cache=cache)
+    summarise_all([make_article(id="a", text=STORY)], SummaryConfig(words=30), cache=cache)
+    summarise_all([make_article(id="a", text=STORY, title="New headline")], SummaryConfig(), cache=cache)
+    assert counted == ["a", "a", "a", "a"]
+
+
+def test_the_summary_key_covers_text_title_language_and_settings():
+    article = make_article(text=STORY)
+    key = summary_key(article, SummaryConfig())
+    assert key == summary_key(make_article(text=STORY), SummaryConfig())
+    assert key != summary_key(make_article(text=STORY, title="Other"), SummaryConfig())
+    assert key != summary_key(make_article(text=STORY, language="de"), SummaryConfig())
+    assert key != summary_key(article, SummaryConfig(sentences=3))
+    assert key == summary_key(article, SummaryConfig(overview_words=120))  # overviews are not cached here
+
+
+def test_summarise_all_reports_progress_per_article():
+    ticks = []
+    summarise_all([make_article(id="a"), make_article(id="b")], SummaryConfig(), ticks.append)
+    assert ticks == [1, 1]
