@@ -25,6 +25,7 @@ import re
 import resource
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from itertools import islice
@@ -62,6 +63,8 @@ def write_articles(data: Path, count: int, folder: Path) -> tuple[int, int]:
         texts = [json.loads(line)["article"] for line in islice(lines, count)]
     if not texts:
         return 0, 0
+    if count > 26 * len(texts):
+        sys.exit(f"at most 25 disguised copies of the {len(texts)} articles can be made (the alphabet has 26 shifts)")
     for number in range(count):
         copy, index = divmod(number, len(texts))
         (folder / f"{copy:02d}-{index:05d}.txt").write_text(disguise(texts[index], copy), encoding="utf-8")
@@ -70,6 +73,36 @@ def write_articles(data: Path, count: int, folder: Path) -> tuple[int, int]:
 
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class MemorySampler:
+    """Resident memory sampled every 50 ms in a thread, to tell which stage holds the peak."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        page = resource.getpagesize()
+        while not self._stop.is_set():
+            with open("/proc/self/statm") as statm:
+                self.samples.append((time.perf_counter(), int(statm.read().split()[1]) * page / 2**20))
+            self._stop.wait(0.05)
+
+    def peak_between(self, start: float, end: float) -> float:
+        """The highest sample in the window, or the last one before it when the window is shorter than a sample."""
+        inside = [rss for moment, rss in self.samples if start <= moment <= end]
+        before = [rss for moment, rss in self.samples if moment < start]
+        return max(inside) if inside else (before[-1] if before else 0.0)
 
 
 def main() -> None:
@@ -86,8 +119,6 @@ def main() -> None:
         folder = Path(scratch)
         (folder / "articles").mkdir()
         count, originals = write_articles(args.data, args.articles, folder / "articles")
-        if count > 26 * originals:
-            sys.exit("at most 25 disguised copies of each article can be made (the alphabet has 26 shifts)")
         formats = ", ".join(f.strip() for f in args.format.split(","))
         (folder / "config.yaml").write_text(
             "sources:\n  - path: articles\n    name: Benchmark\n"
@@ -104,13 +135,18 @@ def main() -> None:
         today = date.today()
         for number in range(1, args.runs + 1):
             start = time.perf_counter()
-            result = run(config, today)
+            with MemorySampler() as memory:
+                result = run(config, today)
             total = time.perf_counter() - start
             briefing = result.briefing
             print(f"\nrun {number}: stories {briefing.story_count}, sections {len(briefing.sections)}, "
                   f"articles in the briefing {briefing.article_count}")
+            began = start  # the stages run one after another, in the order of `timings`
             for stage, seconds in result.timings.items():
-                print(f"{stage:>10}: {seconds:8.2f} s  ({seconds / count * 1000:.2f} ms/article)")
+                peak = memory.peak_between(began, began + seconds)
+                began += seconds
+                print(f"{stage:>10}: {seconds:8.2f} s  ({seconds / count * 1000:.2f} ms/article)  "
+                      f"peak {peak:5.0f} MiB")
             other = total - sum(result.timings.values())
             print(f"{'other':>10}: {other:8.2f} s  (selecting from the state database, tailoring)")
             print(f"{'total':>10}: {total:8.2f} s  ({count / total:.1f} articles/s)")

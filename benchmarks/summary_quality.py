@@ -6,9 +6,13 @@ DATA_DIR holds data.jsonl, one {"article": text, "reference": highlights} per li
 highlight per "\\n"-separated line (default: ../shared/corpus/summaries/cnndm_val1000 beside
 the project; its README.md describes it). The first half of the articles is for choosing
 parameters, the second half for reporting: every figure printed is on the second half only.
-`--tune` redoes the choice: it searches the "briefing" method's weights, the sentence cap and
-keep_lede on the first half (coordinate ascent on R-1 + R-2) and prints the winner, which is
-what SummaryConfig and summarise.DEFAULT_WEIGHTS ship.
+`--tune` redoes the choice: it fits the "briefing" method's feature weights on the first half by
+least squares (each sentence's own R-1 + t × R-2 against the highlights), picks t by the R-1 + R-2
+of the summaries on the first half, and prints the weights, which summarise.DEFAULT_WEIGHTS ships.
+
+The comparisons that matter are at the same word budget under the same budget rule: "ours" is
+the shipped SummaryConfig (budget rule "overrun": whole sentences while under the budget, at most
+1.5 × it), and "lead, same rule" is the article's first sentences under exactly that rule.
 
 ROUGE is rouge-score's (F1 × 100, Porter stemming on; L is summary-level, one sentence a line).
 Differences come with a paired bootstrap 95% interval (articles resampled, 2,000 times).
@@ -32,8 +36,10 @@ from rouge_score import rouge_scorer, tokenize
 from rouge_score.tokenizers import Tokenizer
 
 from briefing.config import SummaryConfig
+from briefing.sentences import content_terms
 from briefing.summarise import (
-    DEFAULT_WEIGHTS, Weights, choose_sentences, leading_sentences, summarise, word_count,
+    DEFAULT_WEIGHTS, FEATURES, BriefingWeights, choose_sentences, leading_sentences, sentence_features, summarise,
+    word_count,
 )
 from briefing.model import Article
 
@@ -41,6 +47,10 @@ PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = PROJECT.parent / "shared" / "corpus" / "summaries" / "cnndm_val1000"
 SUMY_METHODS = ("lexrank", "luhn", "lsa", "textrank", "sumbasic", "kl")
 OURS = "briefing (ours)"
+SAME_RULE = "lead, same rule"
+SAME_RULE_AND_CAP = "lead, same rule and sentence cap"
+OURS_STRICT = "briefing, strict rule"
+LEAD_STRICT = "lead, strict rule"
 BOOTSTRAP_SAMPLES = 2000
 
 
@@ -99,19 +109,22 @@ def _lead_until(sentences: list[str], budget: int) -> str:
 def system_summaries(text: str, words: int) -> dict[str, str]:
     """Every system's summary of one article, one sentence a line."""
     article = _article(text)
+    shipped = SummaryConfig(words=words)
     out = {"Lead-3": _lines(summarise(article, SummaryConfig(algorithm="lead", sentences=3, words=0)))}
     for method in SUMY_METHODS:
         settings = SummaryConfig(algorithm=method, sentences=3, words=0, keep_lede=False)
         out[f"sumy {method}"] = _lines(summarise(article, settings))
-    ours = summarise(article, SummaryConfig(words=words))
+    ours = summarise(article, shipped)
     out[OURS] = _lines(ours)
-    sentences = leading_sentences(text, "en", SummaryConfig().max_input_sentences)
+    out[SAME_RULE] = _lines(summarise(article, shipped.model_copy(update={"algorithm": "lead", "sentences": 20})))
+    out[SAME_RULE_AND_CAP] = _lines(summarise(article, shipped.model_copy(update={"algorithm": "lead"})))
+    sentences = leading_sentences(text, "en", shipped.max_input_sentences)
+    out[f"lead sentences until {words} words, uncapped"] = _lead_until(sentences, words)
     out[f"lead cut, {words} words"] = _first_words(sentences, words)
     out["lead cut, as many words as ours"] = _first_words(sentences, word_count(ours.text))
-    out[f"lead sentences within {words} words"] = _lines(
-        summarise(article, SummaryConfig(algorithm="lead", sentences=20, words=words)))
-    out[f"lead sentences until {words} words"] = _lead_until(sentences, words)
-    out[f"lead cut, {words} words of raw text"] = " ".join(text.split()[:words])
+    strict = shipped.model_copy(update={"budget_rule": "strict"})
+    out[OURS_STRICT] = _lines(summarise(article, strict))
+    out[LEAD_STRICT] = _lines(summarise(article, strict.model_copy(update={"algorithm": "lead", "sentences": 20})))
     return out
 
 
@@ -125,84 +138,54 @@ def _score_article(job: tuple[str, str, int]) -> tuple[dict[str, list[float]], d
 
 # --- tuning on the first half ---------------------------------------------------------------------
 
-_TUNING: dict = {}  # each worker's copy of the first half: references and sentences
+R2_FACTORS = (1, 2, 3, 4, 6, 8, 12)  # t in the least-squares target R-1 + t × R-2 of a sentence
 
 
-def _load_tuning_data(references: list[str], sentences: list[list[str]], words: int) -> None:
-    _TUNING.update(references=references, sentences=sentences, words=words)
+def _sentence_rows(job: tuple[list[str], str, int]) -> tuple[list[tuple[float, ...]], list[tuple[float, float]]]:
+    """One article's sentence features, and each sentence's own R-1 and R-2 against the highlights."""
+    sentences, reference, keywords = job
+    terms = [content_terms(s) for s in sentences]
+    features = sentence_features(sentences, terms, [word_count(s) for s in sentences], keywords)
+    return features, [tuple(rouge(reference, s, ("rouge1", "rouge2"))) for s in sentences]
 
 
-def _tuning_total(job: tuple[int, int, Weights, int, bool]) -> float:
-    """R-1 + R-2 summed over the articles start, start + step, … of the first half."""
-    start, step, weights, cap, keep_lede = job
-    total = 0.0
-    for index in range(start, len(_TUNING["references"]), step):
-        sentences = _TUNING["sentences"][index]
-        chosen = choose_sentences(sentences, "en", _TUNING["words"], cap, keep_lede, weights)
-        summary = "\n".join(sentences[i] for i in chosen)
-        total += sum(rouge(_TUNING["references"][index], summary, ("rouge1", "rouge2")))
-    return total
-
-
-GRID = {
-    "position_exponent": (0.5, 0.75, 1.0, 1.5, 2.0, 3.0),
-    "centrality": (0.0, 0.3, 0.6, 0.9, 1.2, 1.5),
-    "keywords": (10, 20, 40),
-    "quote_penalty": (0.0, 0.1, 0.2, 0.4),
-    "length_exponent": (0.0, 0.15, 0.3, 0.45),
-    "min_words": (5, 8, 11),
-    "redundancy": (0.5, 0.7, 0.9),  # 1.0 would let a repeated sentence in twice
-    "cap": (2, 3, 4, 5),  # SummaryConfig.sentences
-    "keep_lede": (True, False),
-}
+def _summaries_score(job: tuple[list[str], str, int, BriefingWeights, SummaryConfig]) -> float:
+    sentences, reference, words, weights, settings = job
+    chosen = choose_sentences(sentences, "en", words, settings.sentences, settings.keep_lede, weights,
+                              settings.budget_rule)
+    return sum(rouge(reference, "\n".join(sentences[i] for i in chosen), ("rouge1", "rouge2")))
 
 
 def tune(rows: list[dict], words: int, jobs: int) -> None:
-    """Coordinate ascent from the shipped defaults on R-1 + R-2 of the first half, until nothing improves."""
-    max_input = SummaryConfig().max_input_sentences
-    sentences = [leading_sentences(row["article"], "en", max_input) for row in rows]
+    """Least-squares weights for each t in R2_FACTORS; the one whose summaries score best on the first half wins."""
+    settings = SummaryConfig(words=words)
+    sentences = [leading_sentences(row["article"], "en", settings.max_input_sentences) for row in rows]
     references = [row["reference"] for row in rows]
-    current = _shipped()
-    data = (references, sentences, words)
-    with ProcessPoolExecutor(jobs, initializer=_load_tuning_data, initargs=data) as pool:
-        def score(state) -> float:
-            parts = [(start, jobs, state["weights"], state["cap"], state["keep_lede"])
-                     for start in range(jobs)]
-            return sum(pool.map(_tuning_total, parts)) / len(rows)
-
-        best = score(current)
-        print(f"first half, shipped defaults: R-1 + R-2 = {best:.2f}")
-        for round_ in range(1, 6):
-            improved = False
-            for name, values in GRID.items():
-                for value in values:
-                    state = _with(current, name, value)
-                    if state == current:
-                        continue
-                    value_score = score(state)
-                    if value_score > best + 1e-9:
-                        best, current, improved = value_score, state, True
-                        print(f"  round {round_}: {best:.2f}  {_describe(current)}", flush=True)
-            if not improved:
-                break
-    print(f"winner on the first half (R-1 + R-2 = {best:.2f}): {_describe(current)}")
-    print("this is what ships" if current == _shipped() else "this differs from what ships: update defaults")
+    keywords = DEFAULT_WEIGHTS.keywords
+    with ProcessPoolExecutor(jobs) as pool:
+        per_article = list(pool.map(_sentence_rows, [(s, r, keywords) for s, r in zip(sentences, references)],
+                                    chunksize=20))
+        features = np.array([row for f, _ in per_article for row in f])
+        targets = np.array([score for _, t in per_article for score in t])
+        design = np.column_stack([features, np.ones(len(features))])  # a constant, which ranks nothing
+        best = None
+        for factor in R2_FACTORS:
+            fitted, *_ = np.linalg.lstsq(design, targets[:, 0] + factor * targets[:, 1], rcond=None)
+            scaled = {name: round(float(w / fitted[0]), 3) for name, w in zip(FEATURES, fitted)}
+            weights = replace(DEFAULT_WEIGHTS, **scaled)
+            jobs_list = [(s, r, words, weights, settings) for s, r in zip(sentences, references)]
+            total = sum(pool.map(_summaries_score, jobs_list, chunksize=20)) / len(rows)
+            print(f"  t = {factor:2}: summaries' R-1 + R-2 = {total:.2f}  {_describe(weights)}", flush=True)
+            if best is None or total > best[0]:
+                best = (total, factor, weights)
+    shipped = sum(_summaries_score((s, r, words, DEFAULT_WEIGHTS, settings))
+                  for s, r in zip(sentences, references)) / len(rows)
+    print(f"winner on the first half: t = {best[1]} (R-1 + R-2 = {best[0]:.2f}): {_describe(best[2])}")
+    print(f"shipped weights on the first half: R-1 + R-2 = {shipped:.2f}  {_describe(DEFAULT_WEIGHTS)}")
 
 
-def _shipped() -> dict:
-    defaults = SummaryConfig()
-    return {"weights": DEFAULT_WEIGHTS, "cap": defaults.sentences, "keep_lede": defaults.keep_lede}
-
-
-def _with(state: dict, name: str, value) -> dict:
-    if name in ("cap", "keep_lede"):
-        return {**state, name: value}
-    return {**state, "weights": replace(state["weights"], **{name: value})}
-
-
-def _describe(state) -> str:
-    weights = ", ".join(f"{k}={v}" for k, v in asdict(state["weights"]).items())
-    return f"{weights}, sentences={state['cap']}, keep_lede={state['keep_lede']}"
+def _describe(weights: BriefingWeights) -> str:
+    return ", ".join(f"{k}={v}" for k, v in asdict(weights).items())
 
 
 # --- reporting --------------------------------------------------------------------------------
@@ -227,19 +210,20 @@ def report(rows: list[dict], words: int, jobs: int) -> None:
         print(f"{name:44} {r1:6.2f} {r2:6.2f} {rl:6.2f} {lengths[name]:6.1f}")
 
     sumy_best = max((f"sumy {m}" for m in SUMY_METHODS), key=lambda n: scores[n][:, 0].mean())
-    rivals = ["Lead-3", sumy_best, f"lead cut, {words} words", "lead cut, as many words as ours",
-              f"lead sentences within {words} words", f"lead sentences until {words} words",
-              f"lead cut, {words} words of raw text"]
     rng = np.random.default_rng(0)
-    print(f"\n{OURS} minus ..., mean difference [paired bootstrap 95% interval]")
-    print(f"{'':44} {'R-1':>22} {'R-2':>22} {'R-L':>22}")
-    for rival in rivals:
+    print(f"\n{'A minus B, mean difference [paired bootstrap 95% interval]':44} {'R-1':>22} {'R-2':>22} {'R-L':>22}")
+    pairs = [(OURS, "Lead-3"), (OURS, SAME_RULE), (OURS, SAME_RULE_AND_CAP),
+             (OURS, f"lead sentences until {words} words, uncapped"), (OURS, f"lead cut, {words} words"),
+             (OURS, "lead cut, as many words as ours"), (OURS, sumy_best), (OURS_STRICT, LEAD_STRICT),
+             (OURS_STRICT, f"lead cut, {words} words")]
+    for system, rival in pairs:
         cells = []
         for k in range(3):
-            difference = scores[OURS][:, k] - scores[rival][:, k]
+            difference = scores[system][:, k] - scores[rival][:, k]
             low, high = bootstrap_interval(difference, rng)
             cells.append(f"{difference.mean():+6.2f} [{low:+5.2f},{high:+5.2f}]")
-        print(f"{rival:44} " + " ".join(f"{c:>22}" for c in cells))
+        label = rival if system == OURS else f"{system} − {rival}"
+        print(f"{label:44} " + " ".join(f"{c:>22}" for c in cells))
 
 
 def main() -> None:
@@ -260,8 +244,14 @@ def main() -> None:
         tune(rows[:half], args.words, args.jobs)
     else:
         print(f"{data}: reporting on articles {half + 1}-{len(rows)}; parameters chosen on articles 1-{half}")
-        print(f"shipped: {_describe(_shipped())}, words={args.words}")
+        shipped = SummaryConfig(words=args.words)
+        print(f"shipped: {_describe(DEFAULT_WEIGHTS)}")
+        print(f"ours: words={shipped.words}, budget_rule={shipped.budget_rule} (at most "
+              f"{int(shipped.words * 1.5)} words), sentences={shipped.sentences}, keep_lede={shipped.keep_lede}")
+        print(f"{SAME_RULE}: the first sentences under ours's rule and budget, no sentence cap; "
+              f"{SAME_RULE_AND_CAP}: also at most {shipped.sentences}")
         print("sumy methods and Lead-3: 3 sentences, no budget; every method reads the same sentences")
+        print("rows without a system name below compare ours with the row named")
         report(rows[half:], args.words, args.jobs)
     print(f"\n({time.perf_counter() - started:.0f} s)")
 

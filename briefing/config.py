@@ -90,7 +90,12 @@ class SummaryConfig(_Schema):
     )
     words: int = Field(
         50, ge=0, le=1000,
-        description="Word budget of an article summary: whole sentences up to this many words (0: no budget).",
+        description="Word budget of an article summary, in whole sentences (see budget_rule; 0: no budget).",
+    )
+    budget_rule: Literal["overrun", "strict"] = Field(
+        "overrun",
+        description="overrun: whole sentences are added while the summary is under the budget, the last may run "
+        "past it, up to 1.5 times the budget; strict: whole sentences only while they fit the budget.",
     )
     sentences: int = Field(2, ge=1, le=20, description="At most this many sentences per article summary.")
     keep_lede: bool = Field(
@@ -113,15 +118,16 @@ class SectionConfig(_Schema):
 
 class GroupingConfig(_Schema):
     story_similarity: float = Field(
-        0.3, gt=0, le=1,
-        description="Articles at least this similar (TF-IDF cosine) are merged as one story.",
+        0.07, gt=0, le=1,
+        description="Articles on average at least this similar (TF-IDF cosine, average linkage) are merged as one "
+                    "story; the cosine for teasers, longer texts must be more alike.",
     )
     sections: tuple[SectionConfig, ...] = Field(
         (), description="Configured sections; when empty, sections are found automatically."
     )
     section_similarity: float = Field(
-        0.08, gt=0, le=1,
-        description="Automatic sections: stories at least this similar share a section.",
+        0.04, gt=0, le=1,
+        description="A story joins a section only when at least this similar (TF-IDF cosine) to its other stories.",
     )
     other_section: str = Field("Other news", min_length=1, description="Heading for stories that fit no section.")
 

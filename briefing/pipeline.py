@@ -28,6 +28,9 @@ from .state import Store, open_store
 from .summarise import SummaryCache, summarise_all
 
 _QUOTES_PER_STORY = 3
+# Earlier articles that grouping may learn from (measured: configured sections 0.904 -> 0.942 in
+# batches of 200 with 1,000 earlier articles; see benchmarks/grouping_quality.py).
+_HISTORY_ARTICLES = 1000
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) during long stages."""
@@ -141,8 +144,9 @@ def _edition(config: Config, audience: Audience, store: Store, on: date, since: 
              problems: Sequence[Problem], progress: Progress | None, timings: dict[str, float],
              now: Clock, send: bool) -> Edition:
     articles = select_articles(store, config, audience, on, since)
+    history = store.recent(_HISTORY_ARTICLES, exclude=[a.id for a in articles]) if articles else []
     briefing, left_out = build_briefing(config, audience, articles, problems, on, progress, timings,
-                                        cache=store.summary_cache())
+                                        cache=store.summary_cache(), history=history)
     emailed = config.email.enabled and bool(audience.recipients)
     folder = config.output.dir / audience.name
     with _timed(timings, "render"):
@@ -259,6 +263,7 @@ def build_briefing(
     progress: Progress | None = None,
     timings: dict[str, float] | None = None,
     cache: SummaryCache | None = None,
+    history: Sequence[Article] = (),
 ) -> tuple[Briefing, list[str]]:
     """Summarise, group and tailor the briefing for these articles; no I/O.
 
@@ -272,9 +277,9 @@ def build_briefing(
         summaries = summarise_all(recent, summary_settings, _stage_progress(progress, "summarise", len(recent)),
                                   cache=cache)
     with _timed(timings, "group"):
-        stories = [_with_overview_and_quotes(story, config.summary.overview_words)
-                   for story in merge_stories(recent, summaries, config.grouping.story_similarity)]
-        tailored = tailor(build_sections(stories, config.grouping), audience)
+        merged = merge_stories(recent, summaries, config.grouping.story_similarity, history=history)
+        stories = [_with_overview_and_quotes(story, config.summary.overview_words) for story in merged]
+        tailored = tailor(build_sections(stories, config.grouping, history=history), audience)
     kept = {a.id for a in recent}
     left_out = [a.id for a in articles if a.id not in kept]
     left_out += [a.id for story in tailored.left_out for a in story.articles]

@@ -92,6 +92,12 @@ def content_terms(sentence: str, language: str = "en") -> frozenset[str]:
     return frozenset(found)
 
 
+def word_pairs(sentence: str) -> frozenset[tuple[str, str]]:
+    """The sentence's pairs of neighbouring words, lower-cased: names and set phrases."""
+    found = [word.lower() for word in _WORD.findall(sentence[:_MAX_TERM_CHARS])]
+    return frozenset(zip(found, found[1:]))
+
+
 @lru_cache(maxsize=None)
 def _stemmer_and_stop_words(sumy_language_name: str):
     try:

@@ -238,6 +238,17 @@ class Store:
         """Every stored article published (or, when undated, first seen) at or after `moment`."""
         return self._select_articles("COALESCE(a.published, a.first_seen) >= ?", [_iso(moment)], source_keys)
 
+    def recent(self, limit: int, before: datetime | None = None, exclude: Iterable[str] = ()) -> list[Article]:
+        """Up to `limit` stored articles most recently first seen (before `before`), leaving out `exclude`:
+        earlier days' news, which helps grouping learn what today's sections look like."""
+        skip = set(exclude)
+        where, params = ("WHERE first_seen < ?", [_iso(before)]) if before else ("", [])
+        rows = self._db.execute(
+            "SELECT id, title, text, source, url, published, language, origin, first_seen "
+            f"FROM articles {where} ORDER BY first_seen DESC, id LIMIT ?", [*params, limit + len(skip)],
+        )
+        return [a for a in (_article_from_row(row) for row in rows) if a.id not in skip][:limit]
+
     def article_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 

@@ -1,20 +1,22 @@
 """Summarise: extractive summaries, fully offline, in bounded time per article.
 
 The default method, "briefing", takes whole sentences within a word budget. Each sentence scores
+the weighted sum of a few plain signals (weights in `BriefingWeights`):
 
-    (position prior + centrality − quote penalty) / words ** length exponent
+- position, 1 / (1 + position), with the first sentence marked down: on CNN it is often a hook,
+  and the second says the news as often as the first;
+- three kinds of centrality, each 0 to 1 (1 for the most central sentence): how much of the
+  article's core vocabulary it holds (the stems found in the most sentences), its TF-IDF cosine
+  to the article as a whole, and how many of its word pairs the rest of the article repeats
+  (names, "kidney transplant");
+- a number in it: news is concrete;
+- its length: a sentence under 15 words says little, a long one spends the budget.
 
-- position prior, 1 / (1 + position) ** a: news puts what matters first;
-- centrality, 0 to 1: how much of the article's core vocabulary the sentence holds. The core is
-  the few content-word stems (sumy's stemmer and stop words) found in the most sentences, each
-  counting by that number of sentences;
-- quote penalty: a direct quotation is colour, seldom the news itself;
-- words ** length exponent: makes a long sentence earn its share of the budget (0 as shipped:
-  on CNN the budget alone was enough).
-
-Sentences are taken best first while they fit the budget, skipping any too short to say much and
-any that repeats one already taken; they are shown in article order, each with its position.
-sumy's own methods and the lead remain available. Every method reads only the first
+Sentences are taken best first, skipping any too short to say much and any that repeats one
+already taken. The budget rule is the lead baseline's: "overrun" adds sentences while the
+summary is under the budget, the last one whole (never past 1.5 × the budget); "strict" takes
+only sentences that fit. They are shown in article order, each with its position. sumy's own
+methods and the lead follow the same rule. Every method reads only the first
 `max_input_sentences` sentences, so any article is summarised in bounded time, and the first
 sentence loses its dateline ("LONDON (Reuters) - ").
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -43,7 +46,7 @@ from sumy.utils import get_stop_words
 
 from .config import SummaryConfig
 from .model import Article, Summary, SummarySentence
-from .sentences import SumyTokenizer, content_terms, split_sentences, strip_dateline
+from .sentences import SumyTokenizer, content_terms, split_sentences, strip_dateline, word_pairs
 
 _SUMY_CLASSES = {
     "lexrank": LexRankSummarizer,
@@ -56,14 +59,15 @@ _SUMY_CLASSES = {
 # Splitting is linear, but only the head of a huge text is worth splitting at all.
 _MAX_CHARS_PER_SENTENCE_READ = 2000
 # Part of every cache key: bump it when a method comes to choose differently, so old summaries are redone.
-METHOD_VERSION = 1
+METHOD_VERSION = 2
 _QUOTE_MARKS = ('"', "“", "”", "«", "»")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How the "briefing" method scores sentences; the defaults were chosen on CNN articles 1-500
-    (benchmarks/summary_quality.py --tune)."""
+    """How a story's overview scores sentences (overview.py): position prior + centrality − quote
+    penalty, over length ** length_exponent."""
 
     position_exponent: float = 1.5  # a in 1 / (1 + position) ** a
     centrality: float = 0.6  # weight of centrality (0-1) against the position prior (1 for the first)
@@ -74,7 +78,36 @@ class Weights:
     redundancy: float = 0.9  # a sentence this similar (cosine of stems) to a chosen one is skipped
 
 
-DEFAULT_WEIGHTS = Weights()
+@dataclass(frozen=True)
+class BriefingWeights:
+    """How the "briefing" method scores an article's sentences: the weight of each of `FEATURES`.
+    Fitted on CNN articles 1-500 (benchmarks/summary_quality.py --tune), scaled so position has 1."""
+
+    position: float = 1.0  # 1 / (1 + position)
+    first_sentence: float = -0.441
+    core_vocabulary: float = 0.294
+    article_cosine: float = 0.247
+    repeated_pairs: float = 0.365
+    number: float = 0.078
+    shortness: float = -0.17  # (15 − words) / 15 for a sentence under 15 words
+    length: float = -0.393  # words / 60, at most 1
+    keywords: int = 10  # how many of the most widespread stems make the core vocabulary
+    min_words: int = 8  # shorter sentences are taken only when no longer one is left
+    redundancy: float = 0.9  # a sentence this similar (cosine of stems) to a chosen one is skipped
+
+    def vector(self) -> tuple[float, ...]:
+        return tuple(getattr(self, name) for name in FEATURES)
+
+
+FEATURES = (
+    "position", "first_sentence", "core_vocabulary", "article_cosine", "repeated_pairs", "number",
+    "shortness", "length",
+)
+DEFAULT_WEIGHTS = BriefingWeights()
+_SHORT_SENTENCE = 15  # words; below it a sentence seldom carries the news
+_LONG_SENTENCE = 60  # words; the length feature saturates here
+# Under the overrun rule the last sentence may run past the budget, but only this far.
+OVERRUN_LIMIT = 1.5
 
 
 class SummaryCache(Protocol):
@@ -92,20 +125,21 @@ class SummaryCache(Protocol):
 def summarise(article: Article, settings: SummaryConfig) -> Summary:
     """Pick the article's summary sentences, each kept with its position in the article, in article order."""
     sentences = leading_sentences(article.text, article.language, settings.max_input_sentences)
-    budget, count = settings.words, settings.sentences
+    budget, count, rule = settings.words, settings.sentences, settings.budget_rule
     if settings.algorithm == "briefing":
-        chosen = choose_sentences(sentences, article.language, budget, count, settings.keep_lede)
+        chosen = choose_sentences(sentences, article.language, budget, count, settings.keep_lede, budget_rule=rule)
     elif settings.algorithm == "lead" or len(sentences) <= count:
-        chosen = _fitting(list(range(min(count, len(sentences)))), sentences, budget, contiguous=True)
+        chosen = _fitting(list(range(min(count, len(sentences)))), sentences, budget, rule, contiguous=True)
     elif settings.keep_lede:
         rest = _rank_with_sumy(sentences[1:], article.language, settings.algorithm, count - 1)
-        chosen = _fitting([0, *(i + 1 for i in rest)], sentences, budget)
+        chosen = _fitting([0, *(i + 1 for i in rest)], sentences, budget, rule)
     else:
         ranked = _rank_with_sumy(sentences, article.language, settings.algorithm, count)
-        chosen = _fitting(ranked, sentences, budget)
+        chosen = _fitting(ranked, sentences, budget, rule)
+    limit = word_limit(budget, rule)
     return Summary(
         article_id=article.id,
-        sentences=tuple(SummarySentence(within_budget(sentences[i], budget), i) for i in chosen),
+        sentences=tuple(SummarySentence(within_budget(sentences[i], limit), i) for i in chosen),
         method=settings.algorithm,
     )
 
@@ -152,6 +186,11 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+def word_limit(budget: int, budget_rule: str) -> int:
+    """The most words a summary may have: the budget, or under "overrun" 1.5 × the budget (0: none)."""
+    return int(budget * OVERRUN_LIMIT) if budget_rule == "overrun" else budget
+
+
 # --- the "briefing" method ------------------------------------------------------------------
 
 def choose_sentences(
@@ -160,21 +199,66 @@ def choose_sentences(
     budget: int,
     max_sentences: int,
     keep_lede: bool,
-    weights: Weights = DEFAULT_WEIGHTS,
+    weights: BriefingWeights = DEFAULT_WEIGHTS,
+    budget_rule: str = "overrun",
 ) -> list[int]:
-    """Positions of the sentences to show, in article order: best first while they fit `budget` words
-    (0: no budget) and `max_sentences`, none repeating another."""
+    """Positions of the sentences to show, in article order: best first under `budget` words
+    (0: no budget; `budget_rule` as in SummaryConfig) and `max_sentences`, none repeating another."""
     if not sentences or max_sentences < 1:
         return []
     terms = [content_terms(s, language) for s in sentences]
     lengths = [word_count(s) for s in sentences]
+    vector = weights.vector()
+    scores = [sum(w * x for w, x in zip(vector, row))
+              for row in sentence_features(sentences, terms, lengths, weights.keywords)]
     everyone = range(len(sentences))
-    scores = sentence_scores(sentences, everyone, centrality(terms, weights.keywords), lengths, weights)
     long_enough = [i for i in everyone if lengths[i] >= weights.min_words] or list(everyone)
     ranked = sorted(long_enough, key=lambda i: -scores[i])  # stable: earlier first between equals
     if keep_lede:
         ranked = [0, *(i for i in ranked if i != 0)]
-    return sorted(pick(ranked, lengths, terms, budget, max_sentences, weights.redundancy))
+    overrun = budget_rule == "overrun"
+    return sorted(pick(ranked, lengths, terms, budget, max_sentences, weights.redundancy, overrun))
+
+
+def sentence_features(
+    sentences: Sequence[str], terms: Sequence[frozenset[str]], lengths: Sequence[int], keywords: int,
+) -> list[tuple[float, ...]]:
+    """Per sentence, the values of `FEATURES`, in that order."""
+    core = centrality(terms, keywords)
+    cosine = article_cosine(terms)
+    pairs = repeated_pairs(sentences)
+    return [
+        (
+            1 / (1 + i), float(i == 0), core[i], cosine[i], pairs[i], float(_DIGIT.search(sentence) is not None),
+            max(0, _SHORT_SENTENCE - length) / _SHORT_SENTENCE, min(length, _LONG_SENTENCE) / _LONG_SENTENCE,
+        )
+        for i, (sentence, length) in enumerate(zip(sentences, lengths))
+    ]
+
+
+def article_cosine(terms: Sequence[frozenset[str]]) -> list[float]:
+    """Per sentence, 0 to 1: TF-IDF cosine of its stems to the whole article's (IDF over the
+    article's own sentences), scaled so that the closest has 1."""
+    spread = Counter(term for sentence_terms in terms for term in sentence_terms)
+    idf = {term: math.log((len(terms) + 1) / (n + 0.5)) for term, n in spread.items()}
+    article = {term: n * idf[term] for term, n in spread.items()}
+    article_norm = math.sqrt(sum(v * v for v in article.values())) or 1.0
+    cosines = []
+    for sentence_terms in terms:
+        norm = math.sqrt(sum(idf[t] ** 2 for t in sentence_terms)) or 1.0
+        cosines.append(sum(idf[t] * article[t] for t in sentence_terms) / norm / article_norm)
+    top = max(cosines, default=0.0)
+    return [c / top if top > 0 else 0.0 for c in cosines]
+
+
+def repeated_pairs(sentences: Sequence[str]) -> list[float]:
+    """Per sentence, 0 to 1: how often the rest of the article repeats its word pairs, scaled so
+    that the highest has 1."""
+    pairs = [word_pairs(s) for s in sentences]
+    spread = Counter(pair for sentence_pairs in pairs for pair in sentence_pairs)
+    totals = [sum(spread[pair] - 1 for pair in sentence_pairs) for sentence_pairs in pairs]
+    top = max(totals, default=0)
+    return [total / top if top else 0.0 for total in totals]
 
 
 def sentence_scores(
@@ -194,8 +278,9 @@ def sentence_scores(
 def centrality(terms: Sequence[frozenset[str]], keywords: int) -> list[float]:
     """Per sentence, 0 to 1: the summed sentence counts of the core stems it holds (the `keywords`
     stems found in the most sentences, at least two), scaled so that the most central has 1."""
-    spread = Counter(term for sentence_terms in terms for term in sentence_terms)
-    # sorted() is stable and Counter keeps first-seen order: ties go to the stem met first
+    # sorted() is stable and Counter keeps first-seen order: ties go to the stem met first (within a
+    # sentence, alphabetically, so that the choice does not depend on the hash seed of the process)
+    spread = Counter(term for sentence_terms in terms for term in sorted(sentence_terms))
     core = dict(sorted(((t, n) for t, n in spread.items() if n > 1), key=lambda item: -item[1])[:keywords])
     totals = [sum(core.get(term, 0) for term in sentence_terms) for sentence_terms in terms]
     top = max(totals, default=0)
@@ -209,15 +294,19 @@ def pick(
     budget: int,
     max_count: int,
     redundancy: float,
+    overrun: bool = False,
 ) -> list[int]:
-    """From the best down: each candidate that still fits `budget` words and `max_count`, and does not
-    repeat one taken (cosine of their stems above `redundancy`). Nothing fits: the best alone."""
+    """From the best down: each candidate that still fits `max_count` and the budget, and does not
+    repeat one taken (cosine of their stems above `redundancy`). The budget is `budget` words, or
+    with `overrun` candidates are taken until `budget` is reached, within 1.5 × `budget`.
+    Nothing fits: the best alone."""
     chosen: list[int] = []
     used = 0
+    limit = word_limit(budget, "overrun" if overrun else "strict")
     for i in ranked:
-        if len(chosen) == max_count:
+        if len(chosen) == max_count or (overrun and budget and used >= budget):
             break
-        if budget and used + lengths[i] > budget:
+        if limit and used + lengths[i] > limit:
             continue
         if any(similarity(terms[i], terms[j]) > redundancy for j in chosen):
             continue
@@ -235,14 +324,20 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
 
 # --- budgets -------------------------------------------------------------------------------
 
-def _fitting(chosen: list[int], sentences: Sequence[str], budget: int, contiguous: bool = False) -> list[int]:
-    """The chosen sentences, in article order, that fit `budget` words; a lead stops at the first misfit."""
+def _fitting(
+    chosen: list[int], sentences: Sequence[str], budget: int, budget_rule: str, contiguous: bool = False,
+) -> list[int]:
+    """The chosen sentences, in article order, that fit the budget under `budget_rule`; a lead stops
+    at the first misfit."""
     if not budget or not chosen:
         return chosen
     kept, used = [], 0
+    limit = word_limit(budget, budget_rule)
     for i in sorted(chosen):
+        if budget_rule == "overrun" and used >= budget:
+            break
         length = word_count(sentences[i])
-        if used + length > budget:
+        if used + length > limit:
             if contiguous:
                 break
             continue
@@ -252,7 +347,7 @@ def _fitting(chosen: list[int], sentences: Sequence[str], budget: int, contiguou
 
 
 def within_budget(sentence: str, budget: int) -> str:
-    """A sentence longer than the whole budget alone is cut at the budget."""
+    """A sentence longer than the whole limit alone is cut at it."""
     if not budget or word_count(sentence) <= budget:
         return sentence
     return " ".join(sentence.split()[:budget]) + "…"

@@ -2,7 +2,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
 from briefing.config import GroupingConfig, SectionConfig, SummaryConfig
-from briefing.group import _tfidf, average_linkage, build_sections, merge_stories
+from briefing.group import _length_weighted, _tfidf, average_linkage, build_sections, merge_stories
 from briefing.summarise import summarise_all
 from tests.support import make_article
 
@@ -147,3 +147,12 @@ def _partition(labels) -> set[frozenset[int]]:
     for index, label in enumerate(labels):
         groups.setdefault(label, set()).add(index)
     return {frozenset(g) for g in groups.values()}
+
+
+def test_longer_texts_must_be_more_alike_to_merge():
+    letters = [f"w{a}{b}" for a in "abcdefghij" for b in "abcdefghij"]  # 100 distinct words
+    short, long = " ".join(letters[:20]), " ".join(letters)
+    matrix, _ = _tfidf([short, long])
+    weighted = _length_weighted(matrix)
+    assert np.isclose((weighted[0] @ weighted[0].T).toarray()[0, 0], 1.0)  # a teaser's cosine counts in full
+    assert np.isclose((weighted[1] @ weighted[1].T).toarray()[0, 0], (25 / 100) ** 0.5)

@@ -62,3 +62,11 @@ def test_content_terms_are_stems_without_stop_words_or_numbers():
     assert content_terms("Ministers were meeting in Paris on 12 March") == {"minist", "meet", "pari", "march"}
     assert content_terms("Ministers meet.") <= content_terms("The minister is meeting.") | {"minist", "meet"}
     assert content_terms("") == frozenset()
+
+
+def test_word_pairs_are_neighbouring_words_lower_cased():
+    from briefing.sentences import word_pairs
+
+    assert word_pairs("Zully Broussard gave a kidney.") == {
+        ("zully", "broussard"), ("broussard", "gave"), ("gave", "a"), ("a", "kidney")}
+    assert word_pairs("One.") == frozenset()

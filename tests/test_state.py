@@ -128,3 +128,13 @@ def test_summaries_are_kept_by_article_and_key(tmp_path):
     with open_store(tmp_path / "s.sqlite") as store:
         assert store.summary_cache().get("a", "k1") == summary
         assert store.summary_cache().get("a", "k2").method == "lead"
+
+
+def test_recent_articles_for_history_leave_out_todays(tmp_path):
+    old = [make_article(id=f"o{n}") for n in range(3)]
+    with open_store(tmp_path / "s.sqlite") as store:
+        for n, article in enumerate(old):
+            store.store_articles([article], "src", T0 + timedelta(hours=n))
+        store.store_articles([make_article(id="today")], "src", T0 + timedelta(days=1))
+        assert [a.id for a in store.recent(2, exclude=["today"])] == ["o2", "o1"]
+        assert [a.id for a in store.recent(5, before=T0 + timedelta(hours=2))] == ["o1", "o0"]
