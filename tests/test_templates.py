@@ -231,6 +231,17 @@ def test_the_executive_page_stays_one_page_on_a_big_day_of_long_stories():
     assert result.html.count('class="item"') == 6 and result.html.count('class="quote"') == 3
 
 
+def test_a_big_section_lists_its_stories_beyond_forty_as_headlines():
+    day = big_day(stories=8 * 45)
+    html = render_html(day, template_environment(search_path("default")))
+    document = lxml_html.fromstring(html)
+    first = document.xpath("//section[@id='section-1']")[0]
+    assert len(first.xpath(".//ul[@class='more']/li")) == 5
+    assert "More in Section 0" in first.text_content() and "5 stories" in first.text_content()
+    for story in day.sections[0].stories:  # every story is still there, in full or as a headline
+        assert story.lead.title.strip() in html
+
+
 # --- email --------------------------------------------------------------------------------------------
 
 def test_the_email_is_one_column_of_at_most_640px_with_every_style_inline(rendered):
