@@ -147,37 +147,44 @@ def _edition(config: Config, audience: Audience, store: Store, on: date, since: 
     history = store.recent(_HISTORY_ARTICLES, exclude=[a.id for a in articles]) if articles else []
     briefing, left_out = build_briefing(config, audience, articles, problems, on, progress, timings,
                                         cache=store.summary_cache(), history=history)
-    emailed = config.email.enabled and bool(audience.recipients)
     folder = config.output.dir / audience.name
     with _timed(timings, "render"):
         env = template_environment(template_search_path(config, audience))
         rendered = render(briefing, env, pdf="pdf" in audience.formats)
     with _timed(timings, "deliver"):
-        written = write_archive(rendered, folder, on, audience.formats)
+        written = tuple(write_archive(rendered, folder, on, audience.formats))
         _update_archive(config, audience, env, folder, on)
-        delivered_ids = briefing_article_ids(briefing)
-        email_status = error = None
-        if emailed:
-            sent = store.send_record(send_key(audience.name, on.isoformat()))
-            if send and sent and sent.status == "sent":
-                # Its articles were marked when it was sent; anything newer waits for the next briefing.
-                return Edition(audience, briefing, tuple(written), delivered=False,
-                               email=f"already sent on {sent.updated:%Y-%m-%d %H:%M} UTC")
-            message = _prepare_email(config, audience, briefing, rendered, on)
-            saved = write_file(folder / MAIL_FOLDER / f"{on.isoformat()}.eml", bytes(message))
-            SavedEdition(tuple(delivered_ids), tuple(left_out), tuple(written)).write(saved.with_suffix(".json"))
-            if not send:
-                email_status = "not sent (use --send); its articles stay undelivered for the emailed briefing"
-                return Edition(audience, briefing, tuple(written), email=email_status, delivered=False)
-            try:
-                email_status = _send(config, audience, store, message, send_key(audience.name, on.isoformat()),
-                                     on, now, force=False)
-            except DeliveryError as exc:
-                error = str(exc)
-                return Edition(audience, briefing, tuple(written), email=f"not sent: {exc}", error=error,
-                               delivered=False)
-        store.record_briefing(audience.name, on.isoformat(), delivered_ids, written, now(), left_out=left_out)
-    return Edition(audience, briefing, tuple(written), email=email_status)
+        edition = Edition(audience, briefing, written)
+        if config.email.enabled and audience.recipients:
+            edition = _email_edition(config, edition, rendered, left_out, store, on, now, send)
+        if edition.delivered:
+            store.record_briefing(audience.name, on.isoformat(), briefing_article_ids(briefing), written, now(),
+                                  left_out=left_out)
+    return edition
+
+
+def _email_edition(config: Config, edition: Edition, rendered: Rendered, left_out: Sequence[str], store: Store,
+                   on: date, now: Clock, send: bool) -> Edition:
+    """Compose and archive the edition's email and, with `send`, send it once; `delivered` says whether
+    its articles may now be marked delivered."""
+    audience, briefing = edition.audience, edition.briefing
+    key = send_key(audience.name, on.isoformat())
+    sent = store.send_record(key)
+    if send and sent and sent.status == "sent":
+        # Its articles were marked when it was sent; anything newer waits for the next briefing.
+        return replace(edition, delivered=False, email=f"already sent on {sent.updated:%Y-%m-%d %H:%M} UTC")
+    message = _prepare_email(config, audience, briefing, rendered, on)
+    saved = write_file(config.output.dir / audience.name / MAIL_FOLDER / f"{on.isoformat()}.eml", bytes(message))
+    SavedEdition(tuple(briefing_article_ids(briefing)), tuple(left_out), edition.written).write(
+        saved.with_suffix(".json"))
+    if not send:
+        return replace(edition, delivered=False,
+                       email="not sent (use --send); its articles stay undelivered for the emailed briefing")
+    try:
+        status = _send(config, audience, store, message, key, on, now, force=False)
+    except DeliveryError as exc:
+        return replace(edition, delivered=False, email=f"not sent: {exc}", error=str(exc))
+    return replace(edition, email=status)
 
 
 def _update_archive(config: Config, audience: Audience, env, folder: Path, on: date) -> None:
@@ -207,10 +214,8 @@ def _prepare_email(config: Config, audience: Audience, briefing: Briefing, rende
 
 def _send(config: Config, audience: Audience, store: Store, message, key: str, on: date, now: Clock,
           *, force: bool) -> str:
-    """Send unless this key was already accepted; a restart reuses the Message-ID of an unfinished send."""
+    """Send under this key; a restart reuses the Message-ID of an unfinished send, `force` makes a new one."""
     record = store.send_record(key)
-    if record and record.status == "sent" and not force:
-        return f"already sent on {record.updated:%Y-%m-%d %H:%M} UTC"
     msgid = record.message_id if record and not force else message_id(
         key, config.email.sender, f".{int(now().timestamp())}" if force else "")
     message.replace_header("Message-ID", msgid)
