@@ -307,31 +307,18 @@ class Config(_Schema):
         return [self._resolve(a) for a in self.audiences]
 
     def _resolve(self, audience: AudienceConfig) -> Audience:
-        def pick(key: str, default: Any) -> Any:
-            own = getattr(audience, key)
-            if own is not None:
-                return own
-            shared = getattr(self.audience_defaults, key)
-            return default if shared is None else shared
-
-        return Audience(
-            name=audience.name,
-            title=pick("title", self.title),
-            template_set=pick("template_set", "default"),
-            sources=pick("sources", None),
-            include=pick("include", ()),
-            exclude=pick("exclude", ()),
-            sections=pick("sections", None),
-            pinned_sections=pick("pinned_sections", ()),
-            hidden_sections=pick("hidden_sections", ()),
-            max_sections=pick("max_sections", None),
-            max_stories_per_section=pick("max_stories_per_section", None),
-            summary_sentences=pick("summary_sentences", self.summary.sentences),
-            formats=pick("formats", self.output.formats),
-            schedule=pick("schedule", None),
-            timezone=pick("timezone", "UTC"),
-            recipients=pick("recipients", ()),
-        )
+        """Each setting: the audience's own, else audience_defaults', else the fallback here (None if not listed)."""
+        fallbacks = {
+            "title": self.title, "template_set": "default", "include": (), "exclude": (),
+            "pinned_sections": (), "hidden_sections": (), "summary_sentences": self.summary.sentences,
+            "formats": self.output.formats, "timezone": "UTC", "recipients": (),
+        }
+        chosen = {
+            key: next((v for v in (getattr(audience, key), getattr(self.audience_defaults, key)) if v is not None),
+                      fallbacks.get(key))
+            for key in AudienceSettings.model_fields
+        }
+        return Audience(name=audience.name, **chosen)
 
     def with_paths_relative_to(self, base: Path) -> Config:
         """Resolve every relative path against `base`, the config file's folder."""

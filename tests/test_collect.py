@@ -143,8 +143,7 @@ def test_a_gzip_bomb_and_a_redirect_loop_fail_alone(tmp_path, server):
     server.route("/loop.xml", Reply.redirect("/loop.xml"))
     server.route("/ok.xml", Reply(200, rss(("g1", "Harbour reopens", "https://example.org/1"))))
     config = config_for(tmp_path, url_source(server.url("/bomb.xml"), "Bomb"),
-                        url_source(server.url("/loop.xml"), "Loop"), url_source(server.url("/ok.xml")),
-                        extra="")
+                        url_source(server.url("/loop.xml"), "Loop"), url_source(server.url("/ok.xml")))
     config = config.model_copy(update={"fetch": config.fetch.model_copy(update={"max_body_mb": 1})})
     with open_store(config.state) as store:
         bomb, loop, fine = collect(config, store, now=Clock(T0)).sources

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from briefing.config import load_config
 from briefing.errors import RenderError
-from briefing.gather import gather
+from briefing.gather import read_local_source
 from briefing.group import build_sections, merge_stories
 from briefing.model import Article, Briefing, Problem, Quote, Section, Story, Summary, SummarySentence
 from briefing.pdf import RestrictedURLFetcher
@@ -43,7 +43,8 @@ def search_path(template_set: str, *overrides: Path) -> list[Path]:
 def seed_briefing(audience: str = "night-desk") -> Briefing:
     """The bundled seeds through the real stages, each story with its key quotes as the pipeline sets them."""
     config = load_config(bundled_config_file())
-    gathered = gather(config.sources, config.language)
+    (source,) = config.sources
+    gathered = read_local_source(source, config.language)
     summaries = summarise_all(gathered.articles, config.summary)
     stories = merge_stories(gathered.articles, summaries, config.grouping.story_similarity)
     sections = [replace(section, stories=tuple(replace(story, quotes=tuple(key_quotes(story, 2)))

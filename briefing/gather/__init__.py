@@ -1,8 +1,7 @@
-"""Gather: every configured source read into Articles; a failing source becomes a Problem."""
+"""Gather: a local source (folder or file of articles and feeds) read into Articles; a failing file becomes a Problem."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,20 +17,6 @@ FEED_SUFFIXES = {".rss", ".atom", ".xml", ".rdf", ".feed", ".json"}
 class Gathered:
     articles: tuple[Article, ...]
     problems: tuple[Problem, ...]
-
-
-def gather(sources: Iterable[SourceConfig], default_language: str) -> Gathered:
-    """Read all local sources (those with a path); each article appears once, however many carry it."""
-    articles: dict[str, Article] = {}
-    problems: list[Problem] = []
-    for index, source in enumerate(sources):
-        if source.path is None:
-            continue
-        gathered = read_local_source(source, default_language, index)
-        for article in gathered.articles:
-            articles.setdefault(article.id, article)
-        problems.extend(gathered.problems)
-    return Gathered(tuple(articles.values()), tuple(problems))
 
 
 def read_local_source(source: SourceConfig, default_language: str, index: int | None = None) -> Gathered:
