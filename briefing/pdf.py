@@ -13,16 +13,18 @@ from weasyprint.urls import URLFetcher
 log = logging.getLogger(__name__)
 
 
-class _ScreenOnlyMediaQueries(logging.Filter):
-    """WeasyPrint cannot read media features such as `screen and (max-width: 36rem)`, so it
-    drops those rules (meant for phones, never for print) with two warnings on every run."""
+class _CSSForOtherReaders(logging.Filter):
+    """Drops WeasyPrint's warnings about CSS that is meant for other readers, not for print:
+    media features such as `screen and (max-width: 36rem)` (for phones), which WeasyPrint cannot
+    read, and Outlook's `mso-` properties in the email set. Every run would repeat them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        return not (message.startswith(("Expected a media type", "Invalid media type")) and "screen" in message)
+        screen_only = message.startswith(("Expected a media type", "Invalid media type")) and "screen" in message
+        return not (screen_only or message.startswith("Ignored `mso-"))
 
 
-logging.getLogger("weasyprint").addFilter(_ScreenOnlyMediaQueries())
+logging.getLogger("weasyprint").addFilter(_CSSForOtherReaders())
 
 
 class RestrictedURLFetcher(URLFetcher):

@@ -65,6 +65,14 @@ def rendered(seeds):
     return {name: render(seeds, template_environment(search_path(name)), pdf=True) for name in SETS}
 
 
+def test_every_set_renders_to_pdf_without_a_warning(seeds, caplog):
+    """A warning on every run teaches operators to ignore warnings."""
+    with caplog.at_level(logging.WARNING):
+        for name in SETS:
+            render(seeds, template_environment(search_path(name)), pdf=True)
+    assert [r.getMessage() for r in caplog.records] == []
+
+
 def pdf_pages(pdf: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 
