@@ -21,10 +21,11 @@ from .collect import expand_sources
 from .model import Problem
 from .errors import ConfigError, DeliveryError
 from .schedule import next_runs, serve
-from .pipeline import preview_edition, resend, template_search_path, template_sets
-from .pipeline import run as run_pipeline
 from .templates import copy_template_set, resolve_template_files
 from .state import open_store
+
+# The pipeline (scikit-learn, sumy, Jinja2) takes seconds to import. Only the commands that build
+# briefings import it, so `collect` (run hourly), `sources` and `schedule --list` start at once.
 
 FORMATS = ("html", "pdf")
 
@@ -56,6 +57,8 @@ _CONFIG_OPTION = click.option(
 def run(config_path: Path | None, out: Path | None, formats: str | None, on, since, no_collect: bool,
         audiences: tuple[str, ...], send: bool) -> None:
     """Collect, then build each audience's briefing from everything new since its last one."""
+    from .pipeline import run as run_pipeline  # slow to import: see the note under the imports
+
     with _reporting_errors():
         config = _config_with_flags(_load(config_path), out, formats)
         result = run_pipeline(
@@ -88,6 +91,8 @@ def run(config_path: Path | None, out: Path | None, formats: str | None, on, sin
 @click.option("--date", "on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Its date, YYYY-MM-DD.")
 def send(config_path: Path | None, audience: str, on) -> None:
     """Send an archived briefing by email again, on purpose (a new message, even if sent before)."""
+    from .pipeline import resend  # slow to import: see the note under the imports
+
     with _reporting_errors():
         edition = resend(_load(config_path), audience, on.date())
     click.echo(f"{audience}: {on.date()}: {edition.email}")
@@ -101,6 +106,8 @@ def send(config_path: Path | None, audience: str, on) -> None:
 @click.option("--port", default=0, show_default="any free port", help="Port for --serve.")
 def preview(config_path: Path | None, audience: str | None, on, serve: bool, port: int) -> None:
     """Write an audience's HTML from the stored articles, marking nothing delivered, and show where."""
+    from .pipeline import preview_edition  # slow to import: see the note under the imports
+
     with _reporting_errors():
         config = _load(config_path)
         name = audience or config.audiences[0].name
@@ -143,6 +150,8 @@ def templates() -> None:
 @_CONFIG_OPTION
 def templates_list(config_path: Path | None) -> None:
     """For each audience, every template file it uses and which folder it comes from."""
+    from .pipeline import template_search_path, template_sets  # slow to import: see the note under the imports
+
     with _reporting_errors():
         config = _load(config_path)
         click.echo(f"Template sets: {', '.join(template_sets(config))}")

@@ -2,6 +2,8 @@
 
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from pypdf import PdfReader
@@ -109,3 +111,13 @@ def test_a_broken_source_is_a_warning_and_the_briefing_still_comes(tmp_path):
     assert "sources[1].path" in result.stderr
     html = (tmp_path / "out" / "default" / "2025-03-12.html").read_text(encoding="utf-8")
     assert "Sources with problems" in html and "broken.rss" in html
+
+
+def test_the_commands_that_build_nothing_start_without_loading_the_pipeline():
+    """`collect` runs hourly and `sources` is typed by hand: neither should wait seconds for scikit-learn."""
+    loaded = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, briefing.cli; print(sorted({'sklearn', 'sumy', 'jinja2', 'weasyprint'} & set(sys.modules)))"],
+        capture_output=True, text=True, check=True, cwd=PROJECT,
+    ).stdout.strip()
+    assert loaded == "[]"
