@@ -441,7 +441,7 @@ def test_the_browser_check_sees_a_page_that_fetches_something(tmp_path):
 
 
 @needs_chromium
-@pytest.mark.parametrize("name", ["default", "email"])
+@pytest.mark.parametrize("name", SETS)
 def test_the_html_loads_in_chromium_without_a_single_request(rendered, name, tmp_path):
     page = tmp_path / f"{name}.html"
     page.write_text(rendered[name].html, encoding="utf-8")
