@@ -188,7 +188,7 @@ def _store_feed(source: SourceConfig, result: FetchResult, language: str, store:
         return _failed(store, source, at, status, _fetch_error(result), retry_at)
     try:
         feed = parse_feed(result.body, origin=source.url, language=source.language or language,  # type: ignore[arg-type]
-                          source=source.name, base_url=result.final_url)
+                          source=source.name, base_url=result.final_url, content_type=result.content_type)
     except FeedParseError as exc:
         return _failed(store, source, at, "malformed", str(exc))
     name = source.name or feed.title or name

@@ -60,6 +60,16 @@ def test_a_malformed_feed_that_still_has_items_is_read():
     assert len(feed.articles) >= 2 and feed.malformed
 
 
+
+@pytest.mark.parametrize("content_type", [None, "text/html; charset=utf-8", "application/rss+xml"])
+def test_a_sound_feed_fetched_over_http_is_not_called_malformed_whatever_its_label(content_type):
+    """Servers label feeds text/html, text/plain or nothing at all; the feed itself is fine."""
+    feed = parse_feed(RSS, origin="x", language="en", base_url="https://wire.example/rss", content_type=content_type)
+    assert len(feed.articles) == 2 and feed.malformed is None
+    broken = RSS.replace(b"</channel></rss>", b"<item><title>Unclosed</title>")
+    assert parse_feed(broken, origin="x", language="en", base_url="https://wire.example/rss",
+                      content_type=content_type).malformed
+
 JSON_FEED = b"""{"version": "https://jsonfeed.org/version/1.1", "title": "Rose &amp; Co",
  "home_page_url": "https://rose.example/blog/", "language": "en-us",
  "items": [

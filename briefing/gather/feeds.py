@@ -40,18 +40,21 @@ class Feed:
 
 
 def parse_feed(
-    raw: bytes, *, origin: str, language: str, source: str | None = None, base_url: str | None = None
+    raw: bytes, *, origin: str, language: str, source: str | None = None, base_url: str | None = None,
+    content_type: str | None = None,
 ) -> Feed:
     """Parse a feed body. A malformed feed that still yields items is accepted and says so.
 
     The outlet shown for its articles is `source` when given, else the feed's own title.
     Relative links resolve against `base_url` (the address the feed came from), else the
-    feed's own home page link.
+    feed's own home page link. `content_type` is the server's label for the body, if any.
     """
     raw = _decompressed(raw)
     if _looks_like_json(raw):
         return _parse_json_feed(raw, origin=origin, language=language, source=source, base_url=base_url)
-    headers = {"content-location": base_url} if base_url else None
+    headers = {"content-location": base_url} if base_url else {}
+    if content_type:
+        headers["content-type"] = content_type
     # Always a file object: feedparser treats a bytes or str argument as a path or URL first.
     parsed = feedparser.parse(io.BytesIO(raw), response_headers=headers)
     if not parsed.entries:
@@ -64,7 +67,9 @@ def parse_feed(
     home = _absolute(parsed.feed.get("link"), base_url)
     outlet = source or title or origin
     articles = tuple(_entry_to_article(e, outlet, origin, feed_language, base_url or home) for e in parsed.entries)
-    malformed = str(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+    # A feed served as text/html or with no Content-Type at all is common and harmless when it parses.
+    mislabelled = isinstance(parsed.get("bozo_exception"), feedparser.NonXMLContentType)
+    malformed = str(parsed.get("bozo_exception")) if parsed.get("bozo") and not mislabelled else None
     return Feed(articles, title, malformed)
 
 
