@@ -24,6 +24,7 @@ from .gather import read_local_source
 from .gather.feeds import FeedParseError, parse_feed
 from .gather.fetch import FetchPolicy, FetchRequest, FetchResult, fetch_all
 from .gather.fulltext import extract_article, is_teaser
+from .gather.robots import robots_url, site_rules
 from .model import Article, Problem
 from .state import SourceHealth, Store, content_hash
 
@@ -89,6 +90,7 @@ def fetch_policy(settings: FetchConfig) -> FetchPolicy:
         per_host_concurrency=settings.per_host,
         total_concurrency=settings.concurrency,
         allow_private=settings.allow_private,
+        robots_txt=settings.robots_txt,
     )
     return replace(policy, user_agent=settings.user_agent) if settings.user_agent else policy
 
@@ -213,7 +215,10 @@ def _with_full_text(articles: list[Article], source: SourceConfig, policy: Fetch
     wanted = [a for a in articles if a.url and _wants_page(a, source.full_text)]
     if not wanted:
         return articles, []
-    results = fetch_all([FetchRequest(a.url) for a in wanted], policy)  # type: ignore[arg-type]
+    warnings: list[str] = []
+    if policy.robots_txt:
+        wanted, warnings = _allowed_by_robots_txt(wanted, policy)
+    results = fetch_all([FetchRequest(a.url) for a in wanted], policy) if wanted else []  # type: ignore[arg-type]
     replaced: dict[str, Article] = {}
     failures: list[str] = []
     for article, result in zip(wanted, results):
@@ -224,11 +229,43 @@ def _with_full_text(articles: list[Article], source: SourceConfig, policy: Fetch
         if page is None or len(page.text) <= len(article.text):
             continue
         replaced[article.id] = replace(article, text=page.text, published=article.published or page.published)
-    warnings = []
     if failures:
-        shown = "; ".join(failures[:3]) + (f"; and {len(failures) - 3} more" if len(failures) > 3 else "")
-        warnings.append(f"{len(failures)} article page(s) could not be fetched, so their teaser is used: {shown}")
+        warnings.append(f"{len(failures)} article page(s) could not be fetched, so their teaser is used: "
+                        f"{_first_few(failures)}")
     return [replaced.get(a.id, a) for a in articles], warnings
+
+
+def _allowed_by_robots_txt(articles: list[Article], policy: FetchPolicy) -> tuple[list[Article], list[str]]:
+    """The articles whose page its site's robots.txt lets us fetch, and a warning for the others."""
+    urls = [article.url or "" for article in articles]
+    sites = sorted({robots_url(url) for url in urls})
+    rules = {site: site_rules(site, result)
+             for site, result in zip(sites, fetch_all([FetchRequest(site) for site in sites], policy))}
+    allowed: list[Article] = []
+    disallowed: list[str] = []
+    unreadable: dict[str, str] = {}
+    for article, url in zip(articles, urls):
+        site = rules[robots_url(url)]
+        if site.allows(url, policy.user_agent):
+            allowed.append(article)
+        elif site.unreadable is not None:
+            unreadable[site.robots_url] = site.unreadable
+        else:
+            disallowed.append(url)
+    warnings = []
+    if disallowed:
+        warnings.append(f"{len(disallowed)} article page(s) not fetched because their site's robots.txt forbids it, "
+                        f"so their teaser is used: {_first_few(disallowed)}")
+    if unreadable:
+        skipped = len(articles) - len(allowed) - len(disallowed)
+        warnings.append(f"{skipped} article page(s) not fetched because their site's robots.txt could not be read, "
+                        f"so their teaser is used: {_first_few([f'{u}: {e}' for u, e in unreadable.items()])}")
+    return allowed, warnings
+
+
+def _first_few(items: list[str], shown: int = 3) -> str:
+    listed = "; ".join(items[:shown])
+    return listed + (f"; and {len(items) - shown} more" if len(items) > shown else "")
 
 
 def _wants_page(article: Article, mode: str) -> bool:

@@ -72,6 +72,9 @@ class FetchConfig(_Schema):
     allow_private: tuple[str, ...] = Field(
         (), description="Addresses or networks (CIDR) that may be fetched although private or loopback."
     )
+    robots_txt: bool = Field(
+        True, description="Fetch an article page only where its site's robots.txt allows; feeds are always fetched."
+    )
 
     @field_validator("allow_private")
     @classmethod

@@ -276,3 +276,63 @@ def test_a_corrupt_state_file_stops_the_run_with_a_clear_error(tmp_path):
     assert result.returncode == 6
     assert "state.sqlite: not a usable briefing state database" in result.stderr
     assert (tmp_path / "state.sqlite").read_bytes() == b"garbage" * 1000
+
+
+# --- robots.txt: the operator subscribed to the feed, not to the pages it links to -------------------------
+
+PARAGRAPHS = "".join(
+    f"<p>Paragraph {n} of the full story tells readers what happened at the harbour on Tuesday, who was there, "
+    "and what the council decided about the ferry timetable for the winter months.</p>" for n in range(1, 7))
+ARTICLE_PAGE = ("<html><head><title>{title}</title></head><body><nav>Home | World | Sport</nav>"
+                "<article><h1>{title}</h1>" + PARAGRAPHS + "</article>"
+                "<footer>Copyright The Loopback Post</footer></body></html>")
+
+
+def serve_two_pages(server, robots: Reply) -> None:
+    server.route("/robots.txt", robots)
+    server.route("/wire.xml", Reply(200, rss(("open", "Open story", server.url("/news/open.html")),
+                                             ("closed", "Closed story", server.url("/private/closed.html"))),
+                                         {"Content-Type": "application/rss+xml"}))
+    for path, title in (("/news/open.html", "Open story"), ("/private/closed.html", "Closed story")):
+        server.route(path, Reply.text(ARTICLE_PAGE.format(title=title), content_type="text/html; charset=utf-8"))
+
+
+def collect_wire(tmp_path, server, robots_txt: bool = True):
+    config = config_for(tmp_path, url_source(server.url("/wire.xml"), full_text="always"))
+    config = config.model_copy(update={"fetch": config.fetch.model_copy(update={"robots_txt": robots_txt})})
+    with open_store(config.state) as store:
+        (report,) = collect(config, store, now=Clock(T0)).sources
+        texts = {a.title: a.text for a in store.undelivered("default")}
+    return report, texts
+
+
+def test_a_page_that_robots_txt_forbids_is_not_fetched_and_its_teaser_is_kept(tmp_path, server):
+    serve_two_pages(server, Reply.text("User-agent: *\nDisallow: /private/\n"))
+    report, texts = collect_wire(tmp_path, server)
+    assert "Paragraph 6 of the full story" in texts["Open story"]
+    assert texts["Closed story"] == "Closed story in brief."
+    assert server.requests_to("/private/closed.html") == []
+    assert len(server.requests_to("/robots.txt")) == 1
+    (warning,) = report.warnings
+    assert "robots.txt forbids" in warning and server.url("/private/closed.html") in warning
+
+
+def test_robots_txt_that_answers_5xx_forbids_every_page_until_it_can_be_read(tmp_path, server):
+    serve_two_pages(server, Reply.text("down for maintenance", status=503))
+    report, texts = collect_wire(tmp_path, server)
+    assert texts == {"Open story": "Open story in brief.", "Closed story": "Closed story in brief."}
+    assert server.requests_to("/news/open.html") == [] and server.requests_to("/private/closed.html") == []
+    assert "could not be read" in report.warnings[0] and "503" in report.warnings[0]
+
+
+def test_robots_txt_that_is_missing_allows_every_page_and_the_operator_can_turn_the_check_off(tmp_path, server):
+    serve_two_pages(server, Reply.text("not found", status=404))
+    (tmp_path / "missing").mkdir()
+    (tmp_path / "off").mkdir()
+    _, texts = collect_wire(tmp_path / "missing", server)
+    assert all("Paragraph 6" in text for text in texts.values())
+    server.reset()
+    serve_two_pages(server, Reply.text("User-agent: *\nDisallow: /\n"))
+    _, texts = collect_wire(tmp_path / "off", server, robots_txt=False)
+    assert all("Paragraph 6" in text for text in texts.values())
+    assert server.requests_to("/robots.txt") == []

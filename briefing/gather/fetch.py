@@ -84,6 +84,9 @@ class FetchPolicy:
     """Addresses or CIDR networks fetched although private, loopback or otherwise non-public."""
     tls_ca_file: str | None = None
     """A PEM file of certificate authorities to trust instead of certifi's (a private CA, tests)."""
+    robots_txt: bool = True
+    """Fetch an article page only where its site's robots.txt allows it (collect checks this; a feed,
+    subscribed on purpose, is always fetched)."""
 
 
 @dataclass(frozen=True)
