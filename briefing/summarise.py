@@ -23,14 +23,17 @@ sentence loses its dateline ("LONDON (Reuters) - ").
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
+import multiprocessing
+import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -108,6 +111,11 @@ _SHORT_SENTENCE = 15  # words; below it a sentence seldom carries the news
 _LONG_SENTENCE = 60  # words; the length feature saturates here
 # Under the overrun rule the last sentence may run past the budget, but only this far.
 OVERRUN_LIMIT = 1.5
+# Starting the worker processes costs about 2 s (measured on 2 cores: 3,000 articles took 9.4 s in
+# this process and 8.6 s shared, 5,000 took 11.1 s and 7.3 s), so only a larger batch is shared.
+_PARALLEL_FROM = 2000
+_MAX_WORKERS = 4
+_CHUNK = 32
 
 
 class SummaryCache(Protocol):
@@ -151,18 +159,36 @@ def summarise_all(
     cache: SummaryCache | None = None,
 ) -> dict[str, Summary]:
     """Summarise each article; with a cache, one whose text and settings are unchanged is not redone."""
-    summaries = {}
+    summaries: dict[str, Summary | None] = {}
+    missing: list[tuple[Article, str]] = []
     for article in articles:
         key = summary_key(article, settings) if cache is not None else ""
-        summary = cache.get(article.id, key) if cache is not None else None
-        if summary is None:
-            summary = summarise(article, settings)
-            if cache is not None:
-                cache.put(article.id, key, summary)
+        summaries[article.id] = cache.get(article.id, key) if cache is not None else None
+        if summaries[article.id] is None:
+            missing.append((article, key))
+        elif progress:
+            progress(1)
+    for (article, key), summary in zip(missing, _summarised([a for a, _ in missing], settings)):
+        if cache is not None:
+            cache.put(article.id, key, summary)
         summaries[article.id] = summary
         if progress:
             progress(1)
-    return summaries
+    return summaries  # type: ignore[return-value]  # every None was filled in
+
+
+def _summarised(articles: list[Article], settings: SummaryConfig) -> Iterator[Summary]:
+    """Each article's summary, in order; a large batch is shared among worker processes, one per core."""
+    one = functools.partial(summarise, settings=settings)
+    workers = min(os.cpu_count() or 1, _MAX_WORKERS)
+    if len(articles) < _PARALLEL_FROM or workers < 2:
+        yield from map(one, articles)
+        return
+    # spawn, not fork: the caller may hold threads and an open SQLite connection; and not forkserver,
+    # whose server process (with everything it imported) would outlive the pool until the run ends.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(one, articles, chunksize=_CHUNK)
 
 
 def summary_key(article: Article, settings: SummaryConfig) -> str:
@@ -369,7 +395,7 @@ def _rank_with_sumy(sentences: list[str], language: str, algorithm: str, count: 
     return sorted(position[str(s)] for s in picked)
 
 
-@lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)
 def _summarizer(algorithm: str, sumy_language: str):
     try:
         stemmer = Stemmer(sumy_language)

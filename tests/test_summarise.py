@@ -244,3 +244,25 @@ def test_summarise_all_reports_progress_per_article():
     ticks = []
     summarise_all([make_article(id="a"), make_article(id="b")], SummaryConfig(), ticks.append)
     assert ticks == [1, 1]
+
+
+def test_a_large_batch_shared_among_worker_processes_gives_the_same_summaries_in_order(monkeypatch):
+    import briefing.summarise as module
+
+    articles = [make_article(id=f"a{n}", text=(SEED_TEXT if n % 2 else STORY) + f" Note {n}.") for n in range(6)]
+    alone = summarise_all(articles, SummaryConfig())
+    monkeypatch.setattr(module, "_PARALLEL_FROM", 2)
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 2)
+    pools = []
+
+    class RecordedPool(module.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(module, "ProcessPoolExecutor", RecordedPool)
+    cache, ticks = CountingCache(), []
+    shared = summarise_all(articles, SummaryConfig(), progress=ticks.append, cache=cache)
+    assert pools == [(2,)]
+    assert shared == alone and list(shared) == [a.id for a in articles]
+    assert cache.puts == 6 and ticks == [1] * 6
