@@ -168,7 +168,7 @@ def summarise_all(
             missing.append((article, key))
         elif progress:
             progress(1)
-    for (article, key), summary in zip(missing, _summarised([a for a, _ in missing], settings)):
+    for (article, key), summary in zip(missing, _summarised([a for a, _ in missing], settings), strict=True):
         if cache is not None:
             cache.put(article.id, key, summary)
         summaries[article.id] = summary
