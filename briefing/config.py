@@ -374,7 +374,7 @@ def load_config(path: Path | None) -> Config:
 def _describe_errors(path: Path, text: str, exc: ValidationError) -> str:
     lines = _key_lines(text)
     problems = []
-    for error in exc.errors():
+    for error in _without_echoes(exc.errors()):
         loc = tuple(error["loc"])
         key = ".".join(str(part) for part in loc) or "(top level)"
         line = _nearest_line(lines, loc)
@@ -383,6 +383,12 @@ def _describe_errors(path: Path, text: str, exc: ValidationError) -> str:
     count = len(problems)
     header = f"{path}: {count} problem{'s' if count > 1 else ''} in the configuration:"
     return "\n".join([header, *problems, "See the comments in the bundled config.yaml for every key."])
+
+
+def _without_echoes(errors: list[Any]) -> list[Any]:
+    """Pydantic also calls a list "too short" when it was only one of its items that was wrong."""
+    bad_items = {tuple(e["loc"][:i]) for e in errors for i, part in enumerate(e["loc"]) if isinstance(part, int)}
+    return [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in bad_items)]
 
 
 def _explain(error: dict[str, Any], loc: tuple) -> str:

@@ -131,6 +131,15 @@ def test_audience_values_are_checked_with_their_line(tmp_path):
     assert "line 7, audiences.1.recipients: Value error, 'not-an-address' is not an email address" in message
 
 
+
+def test_a_wrong_item_is_reported_alone_not_also_as_a_list_too_short(tmp_path):
+    """Pydantic adds "should have at least 1 item" for a list whose only item was wrong: an echo, not a problem."""
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path, "audiences:\n  - name: Exec Team\n"))
+    assert "1 problem in the configuration" in str(error.value) and "at least 1 item" not in str(error.value)
+    with pytest.raises(ConfigError, match="audiences: Tuple should have at least 1 item"):
+        load_config(write_config(tmp_path, "audiences: []\n"))
+
 def test_audience_names_must_differ(tmp_path):
     path = write_config(tmp_path, "audiences:\n  - name: desk\n  - name: desk\n")
     with pytest.raises(ConfigError, match="audience names must differ; repeated: desk"):
