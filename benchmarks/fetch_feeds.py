@@ -18,6 +18,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from machine import machine_line  # benchmarks/machine.py: a script's own folder is on sys.path
+
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
@@ -35,6 +37,7 @@ def main() -> None:
     parser.add_argument("feeds", nargs="?", type=Path, default=DEFAULT_FEEDS, help="a folder of feed files")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    print(machine_line())
     if not args.feeds.is_dir():
         sys.exit(f"{args.feeds}: no such folder (give a folder of feed files)")
     files = sorted(p for p in args.feeds.rglob("*") if p.is_file() and p.suffix.lower() in FEED_SUFFIXES)

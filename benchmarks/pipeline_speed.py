@@ -33,6 +33,8 @@ from pathlib import Path
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from machine import machine_line  # benchmarks/machine.py: a script's own folder is on sys.path
+
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
@@ -112,6 +114,7 @@ def main() -> None:
     parser.add_argument("--format", default="html,pdf", help="html, pdf or html,pdf")
     parser.add_argument("--runs", type=int, default=1, help="build the same day's briefing this many times")
     args = parser.parse_args()
+    print(machine_line())
     if not args.data.is_file():
         sys.exit(f"{args.data} not found: give the path of a JSON-lines file with an 'article' field")
 

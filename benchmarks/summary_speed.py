@@ -27,6 +27,8 @@ from briefing.config import SummaryConfig
 from briefing.model import Article
 from briefing.summarise import summarise
 
+from machine import machine_line  # benchmarks/machine.py: a script's own folder is on sys.path
+
 PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = PROJECT.parent / "shared" / "corpus" / "summaries" / "cnndm_val1000"
 MEGABYTE = 1_000_000
@@ -98,6 +100,7 @@ def main() -> None:
     parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("-n", "--articles", type=int, default=1000)
     args = parser.parse_args()
+    print(machine_line())
     data = args.data_dir / "data.jsonl"
     if not data.is_file():
         sys.exit(f"{data} not found: DATA_DIR must hold data.jsonl with an 'article' per line")

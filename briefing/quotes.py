@@ -81,6 +81,7 @@ _LINKS = frozenset({"for", "of", "at", "from", "with", "in"})
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?\.?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\W\d_])")
 _QUOTE_PAIRS = {'"': '"', "“": "”", "«": "»", "‘": "’"}
+_OPENING_MARK = re.compile("[" + "".join(_QUOTE_PAIRS) + "]")
 _FULL_STOP_INSIDE = re.compile(r"[.…]['’\"”»)\]]*$")
 _MIN_WORDS = 3
 _MAX_CHARS_READ = 60_000  # a long feature is half that; a huge text is read this far only
@@ -128,6 +129,11 @@ def extract_quotes(text: str, language: str = "en") -> list[Quote]:
     A quote's position is the index of its sentence as `split_sentences` counts them, the
     same count as `SummarySentence.position`.
     """
+    return _quotes_and_sentence_count(text, language)[0]
+
+
+def _quotes_and_sentence_count(text: str, language: str) -> tuple[list[Quote], int]:
+    """`extract_quotes`, and how many sentences were read (the whole text unless it is huge)."""
     units = split_sentences(text[:_MAX_CHARS_READ], language)
     found = [quote for index, unit in enumerate(units) for quote in _quotes_in(unit, index)]
     _mend_broken_attributions(found, units)
@@ -136,8 +142,9 @@ def extract_quotes(text: str, language: str = "en") -> list[Quote]:
         quote.attributed = quote.speaker is not None
     found = _merge_split_quotes(found)
     _resolve(found, units)
-    return [Quote(q.text.removesuffix(",").rstrip(), q.speaker.name if q.speaker else None, q.unit)
-            for q in found if _is_utterance(q)]
+    quotes = [Quote(q.text.removesuffix(",").rstrip(), q.speaker.name if q.speaker else None, q.unit)
+              for q in found if _is_utterance(q)]
+    return quotes, len(units)
 
 
 def key_quotes(story: Story, limit: int) -> list[Quote]:
@@ -154,8 +161,8 @@ def key_quotes(story: Story, limit: int) -> list[Quote]:
     summary_text = _squashed(story.summary.text)
     candidates: dict[str, _Candidate] = {}  # by squashed text: a quote several outlets carry counts once
     for article in story.articles:
-        sentence_count = max(1, len(split_sentences(article.text, article.language)))
-        for quote in extract_quotes(article.text, article.language):
+        quotes, sentence_count = _quotes_and_sentence_count(article.text, article.language)
+        for quote in quotes:
             if len(words(quote.text)) < _MIN_WORDS_UNATTRIBUTED:
                 continue
             key = _squashed(quote.text)
@@ -219,17 +226,17 @@ def _quote_spans(unit: str) -> list[tuple[int, int]]:
     """(start, end) of each outermost quotation, marks included; unclosed marks are ignored."""
     spans: list[tuple[int, int]] = []
     unclosed: set[str] = set()  # marks with no closing one further on: later ones will not close either
-    position = 0
-    while position < len(unit):
-        opening = unit[position]
-        if opening in _QUOTE_PAIRS and opening not in unclosed and _opens(unit, position):
+    mark = _OPENING_MARK.search(unit)
+    while mark:
+        position, opening = mark.start(), mark.group()
+        if opening not in unclosed and _opens(unit, position):
             end = _closing(unit, position)
             if end is not None:
                 spans.append((position, end + 1))
-                position = end + 1
+                mark = _OPENING_MARK.search(unit, end + 1)
                 continue
             unclosed.add(opening)
-        position += 1
+        mark = _OPENING_MARK.search(unit, position + 1)
     return spans
 
 

@@ -400,10 +400,10 @@ class StoredSummaries:
                                (article_id, content_key)).fetchone()
         return _summary_from_json(row[0]) if row else None
 
-    def put(self, article_id: str, content_key: str, summary: Summary) -> None:
+    def put_many(self, entries: Sequence[tuple[str, str, Summary]]) -> None:
         with self._store._write():
-            self._db.execute("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)",
-                             (article_id, content_key, _summary_to_json(summary)))
+            self._db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)",
+                                 [(article_id, key, _summary_to_json(summary)) for article_id, key, summary in entries])
 
 
 def _summary_to_json(summary: Summary) -> str:

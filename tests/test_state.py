@@ -123,8 +123,7 @@ def test_summaries_are_kept_by_article_and_key(tmp_path):
     with open_store(tmp_path / "s.sqlite") as store:
         cache = store.summary_cache()
         assert cache.get("a", "k1") is None
-        cache.put("a", "k1", summary)
-        cache.put("a", "k2", Summary("a", (), "lead"))
+        cache.put_many([("a", "k1", summary), ("a", "k2", Summary("a", (), "lead"))])
     with open_store(tmp_path / "s.sqlite") as store:
         assert store.summary_cache().get("a", "k1") == summary
         assert store.summary_cache().get("a", "k2").method == "lead"

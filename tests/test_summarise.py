@@ -182,15 +182,17 @@ def test_summaries_do_not_depend_on_the_hash_seed_of_the_process():
 class CountingCache:
     def __init__(self):
         self.stored: dict[tuple[str, str], Summary] = {}
-        self.gets = self.puts = 0
+        self.gets = self.puts = self.writes = 0
 
     def get(self, article_id, content_key):
         self.gets += 1
         return self.stored.get((article_id, content_key))
 
-    def put(self, article_id, content_key, summary):
-        self.puts += 1
-        self.stored[(article_id, content_key)] = summary
+    def put_many(self, entries):
+        self.writes += 1
+        for article_id, content_key, summary in entries:
+            self.puts += 1
+            self.stored[(article_id, content_key)] = summary
 
 
 @pytest.fixture
@@ -217,6 +219,17 @@ def test_an_unchanged_article_is_not_summarised_again(counted):
     second = summarise_all(articles, SummaryConfig(), cache=cache)
     assert counted == ["a", "b"]  # nothing recomputed
     assert second == first
+
+
+def test_new_summaries_are_kept_in_batches_and_none_is_left_unsaved(monkeypatch):
+    import briefing.summarise as module
+
+    monkeypatch.setattr(module, "_CACHE_BATCH", 2)
+    articles = [make_article(id=f"a{n}", text=STORY + f" Note {n}.") for n in range(5)]
+    cache = CountingCache()
+    summaries = summarise_all(articles, SummaryConfig(), cache=cache)
+    assert cache.writes == 3 and cache.puts == 5
+    assert {article_id: summary for (article_id, _), summary in cache.stored.items()} == summaries
 
 
 def test_an_edited_article_or_new_settings_are_summarised_again(counted):
