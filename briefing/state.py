@@ -402,8 +402,8 @@ class StoredSummaries:
 
     def put_many(self, entries: Sequence[tuple[str, str, Summary]]) -> None:
         with self._store._write():
-            self._db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)",
-                                 [(article_id, key, _summary_to_json(summary)) for article_id, key, summary in entries])
+            rows = [(article_id, key, _summary_to_json(summary)) for article_id, key, summary in entries]
+            self._db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", rows)
 
 
 def _summary_to_json(summary: Summary) -> str:
