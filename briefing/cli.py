@@ -76,7 +76,8 @@ def run(config_path: Path | None, out: Path | None, formats: str | None, on, sin
         if briefing.article_count == 0 and since is None:
             click.echo("  Nothing new since the last briefing. Use --since YYYY-MM-DD to include earlier articles.")
         for path in edition.written:
-            click.echo(f"  wrote {path}")
+            click.echo(f"  kept {path}: made earlier from the same content" if path in edition.kept
+                       else f"  wrote {path}")
         if edition.email:
             click.secho(f"  email: {edition.email}", fg="red" if edition.error else None)
     if result.failed:

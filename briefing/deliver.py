@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import tempfile
@@ -15,16 +17,39 @@ from .render import Rendered
 
 
 def write_archive(rendered: Rendered, folder: Path, on: date, formats: Iterable[str]) -> list[Path]:
-    """Write `<folder>/<YYYY-MM-DD>.<format>` for each format; a reader never sees half a file."""
+    """Write `<folder>/<YYYY-MM-DD>.<format>` for each format; a reader never sees half a file.
+
+    A PDF is recorded with its fingerprint (`.pdf/<date>.json`), so that a later run of the same
+    content can keep it (`archived_pdf`); one that was kept is already in place."""
     written = []
     for fmt in formats:
         content = rendered.html.encode("utf-8") if fmt == "html" else rendered.pdf
         if content is None:
             raise DeliveryError(f"no {fmt} rendering to write")
         target = folder / f"{on.isoformat()}.{fmt}"
-        _write_atomically(target, content)
+        if not (fmt == "pdf" and rendered.pdf_kept):
+            _write_atomically(target, content)
+        if fmt == "pdf" and rendered.pdf_fingerprint and not rendered.pdf_kept:
+            record = {"fingerprint": rendered.pdf_fingerprint, "sha256": hashlib.sha256(content).hexdigest()}
+            _write_atomically(_pdf_record(folder, on), json.dumps(record).encode("utf-8"))
         written.append(target)
     return written
+
+
+def archived_pdf(folder: Path, on: date, fingerprint: str) -> bytes | None:
+    """The archived PDF of that date, if it was made from `fingerprint` and is unaltered since."""
+    try:
+        record = json.loads(_pdf_record(folder, on).read_text(encoding="utf-8"))
+        if record["fingerprint"] != fingerprint:
+            return None
+        content = (folder / f"{on.isoformat()}.pdf").read_bytes()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no record, or not one of ours: the PDF is made again
+    return content if hashlib.sha256(content).hexdigest() == record["sha256"] else None
+
+
+def _pdf_record(folder: Path, on: date) -> Path:
+    return folder / PDF_RECORDS_FOLDER / f"{on.isoformat()}.json"
 
 
 @dataclass(frozen=True)
@@ -40,6 +65,7 @@ class ArchiveEntry:
 
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(html|pdf)$")
 MAIL_FOLDER = ".mail"
+PDF_RECORDS_FOLDER = ".pdf"
 
 
 def archive_entries(folder: Path) -> list[ArchiveEntry]:
@@ -53,14 +79,14 @@ def archive_entries(folder: Path) -> list[ArchiveEntry]:
 
 
 def prune_archive(folder: Path, keep_days: int, today: date) -> list[Path]:
-    """Delete the briefings (and their mail copies) dated more than `keep_days` days before today."""
+    """Delete the briefings (and their mail copies and PDF records) dated more than `keep_days` days before today."""
     oldest = today - timedelta(days=keep_days - 1)
     removed = []
     for entry in archive_entries(folder):
         if entry.date >= oldest:
             continue
-        mail = folder / MAIL_FOLDER
-        extra = list(mail.glob(f"{entry.date.isoformat()}.*")) if mail.is_dir() else []
+        extra = [path for sub in (MAIL_FOLDER, PDF_RECORDS_FOLDER) if (folder / sub).is_dir()
+                 for path in (folder / sub).glob(f"{entry.date.isoformat()}.*")]
         for path in [*entry.files, *extra]:
             path.unlink(missing_ok=True)
             removed.append(path)

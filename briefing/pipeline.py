@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -17,7 +18,9 @@ from .audience import source_keys, tailor
 from .config import Audience, Config
 from .errors import ConfigError, DeliveryError
 from .mail import Letter, compose, message_id, send_key, send_message
-from .deliver import MAIL_FOLDER, archive_entries, prune_archive, write_archive, write_file, write_preview
+from .deliver import (
+    MAIL_FOLDER, archive_entries, archived_pdf, prune_archive, write_archive, write_file, write_preview,
+)
 from .group import build_sections, merge_stories
 from .model import Article, Briefing, Problem, Story
 from .overview import overview
@@ -43,6 +46,7 @@ class Edition:
     audience: Audience
     briefing: Briefing
     written: tuple[Path, ...]
+    kept: tuple[Path, ...] = ()  # of `written`, those already there from a run on the same content
     email: str | None = None  # "sent to N recipients", "already sent", "not sent: ..." or None when not emailed
     error: str | None = None  # delivery failed: its articles were not marked delivered
     delivered: bool = True
@@ -150,11 +154,13 @@ def _edition(config: Config, audience: Audience, store: Store, on: date, since: 
     folder = config.output.dir / audience.name
     with _timed(timings, "render"):
         env = template_environment(template_search_path(config, audience))
-        rendered = render(briefing, env, pdf="pdf" in audience.formats)
+        rendered = render(briefing, env, pdf="pdf" in audience.formats,
+                          earlier_pdf=functools.partial(archived_pdf, folder, on))
     with _timed(timings, "deliver"):
         written = tuple(write_archive(rendered, folder, on, audience.formats))
         _update_archive(config, audience, env, folder, on)
-        edition = Edition(audience, briefing, written)
+        kept = tuple(path for path in written if rendered.pdf_kept and path.suffix == ".pdf")
+        edition = Edition(audience, briefing, written, kept=kept)
         if config.email.enabled and audience.recipients:
             edition = _email_edition(config, edition, rendered, left_out, store, on, now, send)
         if edition.delivered:

@@ -13,23 +13,28 @@ gets a URL fetcher that refuses everything but the template folders' files and d
 
 from __future__ import annotations
 
+import hashlib
 import re
 import traceback
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
 
+from . import __version__
 from .errors import RenderError
 from .model import Briefing, Story, SummarySentence
 from .resources import bundled_templates_dir
 
 MAIN_TEMPLATE = "briefing.html"
+# Two runs on the same articles differ only in the time of rendering; a fingerprint is taken at this one.
+_FINGERPRINT_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _LINK_SCHEMES = {"http", "https"}
 # A number with what makes it a figure: "$2.6 billion", "18%", "1.4-gigawatt", "2,000", "5–4".
 _FIGURE = re.compile(
@@ -46,6 +51,8 @@ _MONTH_AFTER = re.compile(r"\s*" + _MONTH)
 class Rendered:
     html: str
     pdf: bytes | None
+    pdf_fingerprint: str | None = None  # of everything the PDF is made of (`pdf_fingerprint`)
+    pdf_kept: bool = False  # the PDF is an earlier one of the same fingerprint, not made again
 
 
 class TemplateLoader(jinja2.ChoiceLoader):
@@ -84,9 +91,36 @@ def template_environment(search_path: list[Path]) -> jinja2.Environment:
     return env
 
 
-def render(briefing: Briefing, env: jinja2.Environment, *, pdf: bool) -> Rendered:
+def render(
+    briefing: Briefing,
+    env: jinja2.Environment,
+    *,
+    pdf: bool,
+    earlier_pdf: Callable[[str], bytes | None] = lambda fingerprint: None,
+) -> Rendered:
+    """The HTML and, with `pdf`, the PDF; `earlier_pdf(fingerprint)` may give a PDF made before from
+    the same fingerprint, which is then kept instead of laid out again (the slow part of a run)."""
     html = render_html(briefing, env)
-    return Rendered(html=html, pdf=html_to_pdf(html, template_folders(env)) if pdf else None)
+    if not pdf:
+        return Rendered(html=html, pdf=None)
+    fingerprint = pdf_fingerprint(briefing, env)
+    earlier = earlier_pdf(fingerprint)
+    if earlier is not None:
+        return Rendered(html=html, pdf=earlier, pdf_fingerprint=fingerprint, pdf_kept=True)
+    return Rendered(html=html, pdf=html_to_pdf(html, template_folders(env)), pdf_fingerprint=fingerprint)
+
+
+def pdf_fingerprint(briefing: Briefing, env: jinja2.Environment) -> str:
+    """A hash of what a PDF of the briefing is made of: its HTML (rendered at a fixed time of
+    rendering), every file in the folders the PDF renderer may read, and the versions of briefing and
+    WeasyPrint. Equal fingerprints give the same PDF."""
+    digest = hashlib.sha256(f"briefing {__version__}, WeasyPrint {version('weasyprint')}\n".encode())
+    digest.update(render_html(replace(briefing, generated_at=_FINGERPRINT_TIME), env).encode("utf-8"))
+    for folder in template_folders(env):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(f"\n{path} {path.stat().st_size}\n".encode("utf-8", "surrogateescape"))
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def render_html(briefing: Briefing, env: jinja2.Environment) -> str:

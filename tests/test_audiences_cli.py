@@ -30,7 +30,7 @@ def test_one_run_builds_every_audience_into_its_own_folder(tmp_path):
     result = run_cli("run", "--date", "2025-03-12", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("2025-03-12.*")) == [
+    assert sorted(p.relative_to(out).as_posix() for p in out.glob("*/2025-03-12.*")) == [
         "analyst/2025-03-12.html", "analyst/2025-03-12.pdf", "desk/2025-03-12.html",
         "exec/2025-03-12.html", "exec/2025-03-12.pdf"]
     assert len(PdfReader(out / "exec" / "2025-03-12.pdf").pages) == 1
@@ -72,6 +72,38 @@ def test_templates_new_list_and_an_override_that_wins(tmp_path):
     result = run_cli("run", "--date", "2025-03-12", "--audience", "exec", "--format", "html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Prepared for the board" in (tmp_path / "out" / "exec" / "2025-03-12.html").read_text()
+
+
+def _pdf_line(stdout: str) -> str:
+    (line,) = [line.strip() for line in stdout.splitlines() if line.strip().endswith("2025-03-12.pdf")
+               or "2025-03-12.pdf:" in line]
+    return line
+
+
+def test_a_second_run_on_the_same_articles_keeps_the_pdf_and_a_change_makes_it_again(tmp_path):
+    write_config(tmp_path, AUDIENCES + "templates: mine\n")
+    pdf = tmp_path / "out" / "analyst" / "2025-03-12.pdf"
+    build = ("run", "--date", "2025-03-12", "--audience", "analyst")
+    first = run_cli(*build, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert _pdf_line(first.stdout).startswith("wrote ")
+    made = pdf.stat().st_mtime_ns
+
+    again = run_cli(*build, cwd=tmp_path)  # the same day again: the same articles, nothing new
+    assert again.returncode == 0, again.stderr
+    assert _pdf_line(again.stdout).endswith("2025-03-12.pdf: made earlier from the same content")
+    assert pdf.stat().st_mtime_ns == made
+
+    (tmp_path / "mine" / "analyst").mkdir(parents=True)
+    (tmp_path / "mine" / "analyst" / "style.css").write_text("body { color: #123456; }", encoding="utf-8")
+    restyled = run_cli(*build, cwd=tmp_path)
+    assert restyled.returncode == 0, restyled.stderr
+    assert _pdf_line(restyled.stdout).startswith("wrote ")
+    assert pdf.stat().st_mtime_ns != made
+
+    pdf.write_bytes(pdf.read_bytes() + b"% altered\n")  # an archived PDF changed by hand is not kept
+    touched = run_cli(*build, cwd=tmp_path)
+    assert _pdf_line(touched.stdout).startswith("wrote ")
 
 
 def test_preview_writes_html_and_marks_nothing_delivered(tmp_path):

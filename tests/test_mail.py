@@ -252,6 +252,7 @@ audiences: [{name: desk, title: Desk Digest}]
     folder = tmp_path / "out" / "desk"
     assert sorted(p.name for p in folder.glob("2025-*")) == [
         "2025-03-11.html", "2025-03-11.pdf", "2025-03-12.html", "2025-03-12.pdf"]
+    assert sorted(p.name for p in (folder / ".pdf").iterdir()) == ["2025-03-11.json", "2025-03-12.json"]
     index = (folder / "index.html").read_text()
     assert index.index("Wednesday 12 March 2025") < index.index("Tuesday 11 March 2025")
     assert 'href="2025-03-12.pdf"' in index and 'href="2025-03-11.html"' in index

@@ -60,3 +60,41 @@ def test_an_error_while_rendering_names_the_template_and_line(tmp_path):
     (tmp_path / "story.html").write_text("<p>\n{{ story.no_such_field }}</p>", encoding="utf-8")
     with pytest.raises(RenderError, match=r"story.html, line 2: .*no_such_field"):
         render_html(one_story_briefing(), template_environment([tmp_path, BUNDLED]))
+
+
+# --- a PDF made earlier from the same content is kept -------------------------------------------------
+
+def test_the_pdf_fingerprint_ignores_the_time_of_rendering_and_nothing_else(tmp_path):
+    from dataclasses import replace
+
+    from briefing.render import pdf_fingerprint
+
+    env = template_environment([BUNDLED])
+    briefing = one_story_briefing()
+    fingerprint = pdf_fingerprint(briefing, env)
+    later = replace(briefing, generated_at=datetime(2031, 1, 1, tzinfo=timezone.utc))
+    assert pdf_fingerprint(later, env) == fingerprint
+    assert pdf_fingerprint(one_story_briefing(title="Another headline"), env) != fingerprint
+    assert pdf_fingerprint(replace(briefing, title="Evening Briefing"), env) != fingerprint
+    own = tmp_path / "own"
+    own.mkdir()
+    with_own = template_environment([own, BUNDLED])
+    assert pdf_fingerprint(briefing, with_own) == fingerprint  # an empty folder of one's own changes nothing
+    (own / "logo.svg").write_text("<svg/>", encoding="utf-8")  # a file the PDF renderer may read
+    assert pdf_fingerprint(briefing, with_own) != fingerprint
+
+
+def test_an_archived_pdf_is_kept_only_for_its_own_fingerprint_and_unaltered(tmp_path):
+    from briefing.deliver import archived_pdf, write_archive
+    from briefing.render import Rendered
+
+    day = date(2025, 3, 12)
+    assert archived_pdf(tmp_path, day, "f1") is None  # nothing archived yet
+    write_archive(Rendered("<p>x</p>", b"%PDF-one", pdf_fingerprint="f1"), tmp_path, day, ["html", "pdf"])
+    assert archived_pdf(tmp_path, day, "f1") == b"%PDF-one"
+    assert archived_pdf(tmp_path, day, "f2") is None
+    assert archived_pdf(tmp_path, date(2025, 3, 13), "f1") is None
+    (tmp_path / "2025-03-12.pdf").write_bytes(b"%PDF-edited")
+    assert archived_pdf(tmp_path, day, "f1") is None
+    (tmp_path / ".pdf" / "2025-03-12.json").write_text("not json", encoding="utf-8")
+    assert archived_pdf(tmp_path, day, "f1") is None
