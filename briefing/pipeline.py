@@ -15,14 +15,14 @@ from pathlib import Path
 
 from .collect import Clock, CollectReport, collect, expand_sources, utc_now
 from .audience import source_keys, tailor
-from .config import Audience, Config
+from .config import Audience, Config, SummaryConfig
 from .errors import ConfigError, DeliveryError
 from .mail import Letter, compose, message_id, send_key, send_message
 from .deliver import (
     MAIL_FOLDER, archive_entries, archived_pdf, prune_archive, write_archive, write_file, write_preview,
 )
 from .group import build_sections, merge_stories
-from .model import Article, Briefing, Problem, Story
+from .model import Article, Briefing, Problem, Section, Story
 from .overview import overview
 from .quotes import key_quotes
 from .render import MAIN_TEMPLATE, Rendered, render, render_html, render_page, template_environment
@@ -99,8 +99,9 @@ def run(
             with _timed(timings, "collect"):
                 report = collect(config, store, now=now)
         problems = report.as_problems() if report else _known_problems(store, config)
-        editions = [_edition(config, audience, store, on, since, problems, progress, timings, now, send)
-                    for audience in chosen]
+        sections_for: dict[tuple, tuple[Section, ...]] = {}  # audiences given the same articles share them
+        editions = [_edition(config, audience, store, on, since, problems, progress, timings, now, send,
+                             sections_for) for audience in chosen]
     return RunResult(editions, timings, report)
 
 
@@ -146,11 +147,11 @@ def resend(config: Config, audience_name: str, on: date, now: Clock = utc_now) -
 
 def _edition(config: Config, audience: Audience, store: Store, on: date, since: datetime | None,
              problems: Sequence[Problem], progress: Progress | None, timings: dict[str, float],
-             now: Clock, send: bool) -> Edition:
+             now: Clock, send: bool, sections_for: dict[tuple, tuple[Section, ...]]) -> Edition:
     articles = select_articles(store, config, audience, on, since)
     history = store.recent(_HISTORY_ARTICLES, exclude=[a.id for a in articles]) if articles else []
     briefing, left_out = build_briefing(config, audience, articles, problems, on, progress, timings,
-                                        cache=store.summary_cache(), history=history)
+                                        cache=store.summary_cache(), history=history, sections_for=sections_for)
     folder = config.output.dir / audience.name
     with _timed(timings, "render"):
         env = template_environment(template_search_path(config, audience))
@@ -275,22 +276,25 @@ def build_briefing(
     timings: dict[str, float] | None = None,
     cache: SummaryCache | None = None,
     history: Sequence[Article] = (),
+    sections_for: dict[tuple, tuple[Section, ...]] | None = None,
 ) -> tuple[Briefing, list[str]]:
     """Summarise, group and tailor the briefing for these articles; no I/O.
 
     Also returns the ids of the articles the audience does not get (too old, or cut by its
-    keywords, sections or limits), which are not to be offered to it again.
+    keywords, sections or limits), which are not to be offered to it again. `sections_for` keeps
+    the sections built, by what they were built from, for the next audience of the same run.
     """
     timings = {} if timings is None else timings
     recent = published_within(articles, on, config.max_age_days)
     summary_settings = config.summary.model_copy(update={"sentences": audience.summary_sentences})
-    with _timed(timings, "summarise"):
-        summaries = summarise_all(recent, summary_settings, _stage_progress(progress, "summarise", len(recent)),
-                                  cache=cache)
+    key = (tuple(a.id for a in recent), tuple(a.id for a in history), summary_settings, config.grouping)
+    sections = sections_for.get(key) if sections_for is not None else None
+    if sections is None:
+        sections = _summarised_and_grouped(config, recent, summary_settings, progress, timings, cache, history)
+        if sections_for is not None:
+            sections_for[key] = sections
     with _timed(timings, "group"):
-        merged = merge_stories(recent, summaries, config.grouping.story_similarity, history=history)
-        stories = [_with_overview_and_quotes(story, config.summary.overview_words) for story in merged]
-        tailored = tailor(build_sections(stories, config.grouping, history=history), audience)
+        tailored = tailor(sections, audience)
     kept = {a.id for a in recent}
     left_out = [a.id for a in articles if a.id not in kept]
     left_out += [a.id for story in tailored.left_out for a in story.articles]
@@ -304,6 +308,18 @@ def build_briefing(
         source_names=tuple(s.display_name for s in config.sources),
     )
     return briefing, left_out
+
+
+def _summarised_and_grouped(config: Config, articles: Sequence[Article], settings: SummaryConfig,
+                            progress: Progress | None, timings: dict[str, float], cache: SummaryCache | None,
+                            history: Sequence[Article]) -> tuple[Section, ...]:
+    with _timed(timings, "summarise"):
+        summaries = summarise_all(articles, settings, _stage_progress(progress, "summarise", len(articles)),
+                                  cache=cache)
+    with _timed(timings, "group"):
+        merged = merge_stories(articles, summaries, config.grouping.story_similarity, history=history)
+        stories = [_with_overview_and_quotes(story, config.summary.overview_words) for story in merged]
+        return tuple(build_sections(stories, config.grouping, history=history))
 
 
 def _with_overview_and_quotes(story: Story, overview_words: int) -> Story:

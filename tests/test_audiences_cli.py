@@ -118,3 +118,26 @@ def test_preview_writes_html_and_marks_nothing_delivered(tmp_path):
     # Once delivered, a preview shows the last briefing again rather than an empty page.
     assert run_cli("preview", "--audience", "desk", cwd=tmp_path).returncode == 0
     assert "Greyhaven" in path.read_text(), result.stdout
+
+
+def test_audiences_given_the_same_articles_share_one_grouping(tmp_path, monkeypatch):
+    from datetime import date
+
+    import briefing.pipeline as pipeline
+    from briefing.config import load_config
+
+    groupings = []
+    real = pipeline.merge_stories
+    monkeypatch.setattr(pipeline, "merge_stories", lambda *a, **k: groupings.append(1) or real(*a, **k))
+    config = load_config(write_config(tmp_path, AUDIENCES + """
+  - name: terse
+    summary_sentences: 1
+"""))
+    result = pipeline.run(config, date(2025, 3, 12))
+    assert [e.audience.name for e in result.editions] == ["analyst", "exec", "desk", "terse"]
+    assert len(groupings) == 2  # analyst, exec and desk share one; terse's summaries differ
+    analyst, exec_, desk, terse = (e.briefing for e in result.editions)
+    assert "Sport" in [s.title for s in analyst.sections] and "Sport" not in [s.title for s in exec_.sections]
+    assert desk.story_count < analyst.story_count  # each still tailored for its audience
+    assert all(len(story.summary.sentences) == 1 for s in terse.sections for story in s.stories
+               if len(story.articles) == 1)
