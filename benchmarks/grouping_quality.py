@@ -8,7 +8,7 @@ TOPICS_DIR (default ../shared/corpus/topics from the project root) holds
   bbc/<section>/*.txt: one article per file, first line the headline, folder the section.
 
 Stories: B-cubed precision/recall/F1 in batches of 1,000 and of 200 articles, the number of stories
-unknown; sections (BBC): accuracy of configured sections (a name and a dozen keywords each, written
+unknown, and the corpus README's reference method run plainly on the same batches of 1,000; sections (BBC): accuracy of configured sections (a name and a dozen keywords each, written
 as a user would, not fitted) and NMI of automatic sections, on the whole set and in batches of 200.
 Each is measured on the full text and on the text cut to its title and two sentences, alone and with
 the articles of the earlier batches as history (what the state database keeps).
@@ -229,6 +229,42 @@ def report_stories(name: str, labelled: Labelled, sizes: Sequence[int], history:
                 tune_results[(name, size, text_name, with_history)] = {t: tuned[t].mean()[2] for t in STORY_THRESHOLDS}
 
 
+REFERENCE_CUTS = (0.85, 0.88, 0.9, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97)
+
+
+def reference_scores(all_batches: list[Labelled], chosen: list[int]) -> dict[float, Scores]:
+    """The reference method of the corpus README, plainly: TF-IDF (fitted on the batch) cosine,
+    average linkage (scipy) cut at a cosine distance; B-cubed per batch at each cut."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    scores = {cut: Scores([]) for cut in REFERENCE_CUTS}
+    for index in chosen:
+        texts = [f"{a.title} {a.text}" for a, _ in all_batches[index]]
+        gold = [label for _, label in all_batches[index]]
+        matrix = TfidfVectorizer(sublinear_tf=True).fit_transform(texts)
+        distances = np.clip(1.0 - (matrix @ matrix.T).toarray(), 0.0, None)
+        np.fill_diagonal(distances, 0.0)
+        tree = linkage(squareform(distances, checks=False), "average")
+        for cut in REFERENCE_CUTS:
+            scores[cut].values.append(bcubed(list(fcluster(tree, cut, "distance")), gold))
+    return scores
+
+
+def report_reference(labelled: Labelled, size: int) -> None:
+    all_batches = batches(labelled, size)
+    tune = reference_scores(all_batches, list(range(0, len(all_batches), 2)))
+    test = reference_scores(all_batches, list(range(1, len(all_batches), 2)))
+    best = max(REFERENCE_CUTS, key=lambda cut: tune[cut].mean()[2])
+    ceiling = max(REFERENCE_CUTS, key=lambda cut: test[cut].mean()[2])
+    print(f"\n  reference, batches of {size}, no history: TF-IDF cosine, average linkage (scipy), distance cut")
+    print("  test F1 at cut " + " ".join(f"{cut}:{test[cut].mean()[2]:.3f}" for cut in REFERENCE_CUTS))
+    print(f"  cut chosen on the tune half {best}: test P {test[best].mean()[0]:.3f} R {test[best].mean()[1]:.3f} "
+          f"F1 {test[best].mean()[2]:.3f};  best cut on the test half itself ({ceiling}): "
+          f"F1 {test[ceiling].mean()[2]:.3f}, a ceiling for the method here")
+
+
 def report_multinews(labelled: Labelled, default: float, tune_results: dict) -> None:
     events = sorted({label for _, label in labelled})
     tune_events = set(events[0::2])
@@ -334,8 +370,10 @@ def main() -> None:
     if args.only != "sections":
         news = args.topics / "googlenews_stories"
         if (news / "News-TS.jsonl").is_file():
-            report_stories("googlenews_stories", googlenews(news), (1000, 200), args.history,
+            stories = googlenews(news)
+            report_stories("googlenews_stories", stories, (1000, 200), args.history,
                            defaults.story_similarity, tune_results)
+            report_reference(stories, 1000)
         else:
             print(f"\n{news}/News-TS.jsonl not found: stories skipped")
         if args.multinews.is_file():
