@@ -78,6 +78,39 @@ def test_the_default_method_prefers_the_news_to_a_short_hook_and_a_quote():
     assert 1 in positions and 0 not in positions and 3 not in positions
 
 
+def test_the_sentence_features_say_what_their_names_say():
+    from briefing.sentences import content_terms
+    from briefing.summarise import FEATURES, sentence_features
+
+    sentences = ['"We will not give up," the mayor said.', "Is this the end of the tram?",
+                 "Trams in Paris, Lyon and Lille carried 12 million people.", "It rained."]
+    rows = sentence_features(sentences, [content_terms(s) for s in sentences],
+                             [word_count(s) for s in sentences], DEFAULT_WEIGHTS.keywords)
+    value = [dict(zip(FEATURES, row)) for row in rows]
+    assert [v["quotation"] for v in value] == [1, 0, 0, 0]
+    assert [v["opens_with_quote"] for v in value] == [1, 0, 0, 0]
+    assert [v["attribution"] for v in value] == [1, 0, 0, 0]
+    assert [v["question"] for v in value] == [0, 1, 0, 0]
+    assert [v["number"] for v in value] == [0, 0, 1, 0]
+    assert [v["second_sentence"] for v in value] == [0, 1, 0, 0]
+    assert [v["third_sentence"] for v in value] == [0, 0, 1, 0]
+    assert [v["relative_position"] for v in value] == [0, 1 / 3, 2 / 3, 1]
+    # capitalised words not at the very start: "We" after the quote mark; Paris, Lyon, Lille, not "Trams"
+    assert [v["names"] for v in value] == [0.1, 0, 0.3, 0]
+    assert value[0]["first_sentence"] == 1 and value[3]["shortness"] > value[2]["shortness"]
+
+
+def test_a_sentence_that_opens_with_a_quote_gives_way_to_the_same_news_told_plainly():
+    text = ("The harbour will reopen to ferries on Monday after a month of repairs to its main pier. "
+            '"The harbour will reopen to ferries on Monday," the port authority said in a statement today. '
+            "Repairs to the main pier cost four million euros and were paid for by the regional government.")
+    chosen = choose_sentences(split_sentences(text), "en", 20, 1, False)
+    assert chosen == [0]
+    swapped = split_sentences(text)
+    swapped[0], swapped[1] = swapped[1], swapped[0]
+    assert choose_sentences(swapped, "en", 20, 1, False) == [1]  # even when the quote comes first
+
+
 def test_keep_lede_opens_with_the_first_sentence_however_short():
     summary = summarise(make_article(text=STORY), SummaryConfig(words=50, keep_lede=True))
     assert summary.sentences[0].position == 0 and summary.sentences[0].text == "Think back."
