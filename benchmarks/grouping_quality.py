@@ -32,6 +32,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import normalized_mutual_info_score
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -235,10 +238,6 @@ REFERENCE_CUTS = (0.85, 0.88, 0.9, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97)
 def reference_scores(all_batches: list[Labelled], chosen: list[int]) -> dict[float, Scores]:
     """The reference method of the corpus README, plainly: TF-IDF (fitted on the batch) cosine,
     average linkage (scipy) cut at a cosine distance; B-cubed per batch at each cut."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     scores = {cut: Scores([]) for cut in REFERENCE_CUTS}
     for index in chosen:
         texts = [f"{a.title} {a.text}" for a, _ in all_batches[index]]

@@ -27,12 +27,13 @@ def write_archive(rendered: Rendered, folder: Path, on: date, formats: Iterable[
         if content is None:
             raise DeliveryError(f"no {fmt} rendering to write")
         target = folder / f"{on.isoformat()}.{fmt}"
-        if not (fmt == "pdf" and rendered.pdf_kept):
-            _write_atomically(target, content)
-        if fmt == "pdf" and rendered.pdf_fingerprint and not rendered.pdf_kept:
+        written.append(target)
+        if fmt == "pdf" and rendered.pdf_kept:
+            continue
+        _write_atomically(target, content)
+        if fmt == "pdf" and rendered.pdf_fingerprint:
             record = {"fingerprint": rendered.pdf_fingerprint, "sha256": hashlib.sha256(content).hexdigest()}
             _write_atomically(_pdf_record(folder, on), json.dumps(record).encode("utf-8"))
-        written.append(target)
     return written
 
 

@@ -116,10 +116,11 @@ def pdf_fingerprint(briefing: Briefing, env: jinja2.Environment) -> str:
     WeasyPrint. Equal fingerprints give the same PDF."""
     digest = hashlib.sha256(f"briefing {__version__}, WeasyPrint {version('weasyprint')}\n".encode())
     digest.update(render_html(replace(briefing, generated_at=_FINGERPRINT_TIME), env).encode("utf-8"))
-    for folder in template_folders(env):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            digest.update(f"\n{path} {path.stat().st_size}\n".encode("utf-8", "surrogateescape"))
-            digest.update(path.read_bytes())
+    # the bundled root holds the bundled sets' folders too: each file is read once
+    files = {path.resolve() for folder in template_folders(env) for path in folder.rglob("*") if path.is_file()}
+    for path in sorted(files):
+        digest.update(f"\n{path} {path.stat().st_size}\n".encode("utf-8", "surrogateescape"))
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
